@@ -1,0 +1,5 @@
+import sys
+
+from certprune.cli import main
+
+sys.exit(main())

@@ -1,0 +1,83 @@
+"""Interval bound propagation and the per-ReLU pre-activation bounds CROWN needs."""
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from .crown import backward_from, concretize, identity_start
+from .graph import BoundGraph
+from .operators import BoundReLU
+from .values import Interval, Relaxation
+
+
+def interval_pass(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor) -> List[Interval]:
+    """IBP: the interval of every operator's output, in order."""
+    iv = Interval(x_lower, x_upper)
+    out = []
+    for op in graph.ops:
+        iv = op.interval(iv)
+        out.append(iv)
+    return out
+
+
+def preactivation_bounds(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor, crown: bool,
+                         memory_elements: int = 2 ** 25, upto: Optional[int] = None
+                         ) -> Tuple[Dict[int, Tuple[Tensor, Tensor]], Dict[int, Relaxation], Interval]:
+    """Bounds of every ReLU's input, layer by layer.
+
+    crown=False: plain IBP. crown=True: each ReLU's input is also bounded by its own CROWN
+    backward pass (for neurons that IBP leaves unstable; only those matter to the
+    relaxation), and the tighter of the two bounds is kept. IBP restarts from every
+    refined layer, so later layers benefit too.
+    Returns (position -> (l, u) each (B, *shape), position -> Relaxation, the IBP interval
+    of the last operator's output computed through the refined layers).
+    upto: stop after the operator at this position (default: the whole graph).
+    """
+    iv = Interval(x_lower, x_upper)
+    pre: Dict[int, Tuple[Tensor, Tensor]] = {}
+    relax: Dict[int, Relaxation] = {}
+    general_affine = 0  # non-diagonal affine layers since the input, before any ReLU
+    last = len(graph.ops) - 1 if upto is None else upto
+    for pos, op in enumerate(graph.ops[:last + 1]):
+        if op.is_relu:
+            lower, upper = iv.lower, iv.upper
+            # Before the first ReLU, IBP through element-wise maps and one affine map is exact.
+            ibp_exact = not pre and general_affine <= 1
+            if crown and not ibp_exact:
+                lower, upper = _crown_refine(graph, pos, x_lower, x_upper, relax, lower, upper, memory_elements)
+            pre[pos] = (lower, upper)
+            relax[pos] = BoundReLU.relaxation(lower, upper)
+            iv = Interval(torch.relu(lower), torch.relu(upper))
+        else:
+            if not op.is_diagonal:
+                general_affine += 1
+            iv = op.interval(iv)
+    return pre, relax, iv
+
+
+def _crown_refine(graph: BoundGraph, pos: int, x_lower: Tensor, x_upper: Tensor,
+                  relax: Dict[int, Relaxation], lower: Tensor, upper: Tensor,
+                  memory_elements: int) -> Tuple[Tensor, Tensor]:
+    """CROWN bounds of ReLU ``pos``'s input for neurons unstable in [lower, upper]."""
+    batch = lower.shape[0]
+    shape = tuple(lower.shape[1:])
+    flat_l, flat_u = lower.reshape(batch, -1), upper.reshape(batch, -1)
+    unstable = ((flat_l < 0) & (flat_u > 0)).any(0).nonzero().flatten()
+    if unstable.numel() == 0:
+        return lower, upper
+    # The backward pass holds (B, chunk, *layer) coefficients; keep the widest under budget.
+    widest = max(max(math.prod(op.in_shape), math.prod(op.out_shape))
+                 for op in graph.ops[:pos])
+    chunk = max(1, memory_elements // max(1, batch * widest))
+    flat_l, flat_u = flat_l.clone(), flat_u.clone()
+    for start in range(0, unstable.numel(), chunk):
+        idx = unstable[start:start + chunk]
+        A = identity_start(batch, shape, lower, idx)
+        lin = backward_from(graph, pos - 1, A, A, relax)
+        lo, up = concretize(lin, x_lower, x_upper)  # (B, len(idx))
+        flat_l[:, idx] = torch.maximum(flat_l[:, idx], lo)
+        flat_u[:, idx] = torch.minimum(flat_u[:, idx], up)
+    return flat_l.reshape(batch, *shape), flat_u.reshape(batch, *shape)

@@ -1,0 +1,201 @@
+"""One batch's training loss under each regime, plus the regulariser.
+
+    loss, stats = batch_loss(model, x, y, eps, settings, eps_max=settings.eps, generator=g)
+
+x: (B, C, H, W) in [0, 1]; y: (B,). ``eps`` is the (ramped) eps for this batch, ``eps_max``
+the full training eps (used by CROWN-IBP's mixing weight and by RS/NRS bounds).
+stats: {"count": B, "correct": clean-correct count, "robust_correct": FGSM-correct
+(fgsm) or IBP/CROWN-IBP-verified (certified) count at ``eps`` or None (natural),
+"robust_loss": float, "regularizer": float}.
+HYDRA reuses this function to train its scores.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .random import uniform_like
+from .regularizers import nrs_loss, rs_loss, slim_loss
+
+
+def _box(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The L-inf ball around x intersected with the pixel range [0, 1]."""
+    return (x - eps).clamp(0.0, 1.0), (x + eps).clamp(0.0, 1.0)
+
+
+# --- natural ---------------------------------------------------------------------------
+
+def natural_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
+    logits = model(x)  # (B, K)
+    loss = F.cross_entropy(logits, y)
+    return loss, {"count": int(y.numel()), "correct": int((logits.argmax(1) == y).sum()),
+                  "robust_correct": None, "robust_loss": float(loss.detach())}
+
+
+# --- FGSM + GradAlign ------------------------------------------------------------------
+
+def input_gradient(model: nn.Module, point: torch.Tensor, y: torch.Tensor, create_graph: bool):
+    """(d CE(model(point), y) / d point (B, C, H, W), logits (B, K) detached);
+    the gradient is differentiable when create_graph."""
+    point = point.detach().requires_grad_(True)
+    logits = model(point)
+    loss = F.cross_entropy(logits, y)
+    (grad,) = torch.autograd.grad(loss, point, create_graph=create_graph)
+    return grad, logits.detach()
+
+
+def grad_align_penalty(grad_clean: torch.Tensor, grad_random: torch.Tensor) -> torch.Tensor:
+    """mean over the batch of 1 - cos(grad_clean, grad_random); samples where either gradient
+    is exactly zero are left out (as in the GradAlign reference)."""
+    g1, g2 = grad_clean.flatten(1), grad_random.flatten(1)  # (B, D)
+    keep = (g1.norm(dim=1) > 0) & (g2.norm(dim=1) > 0)
+    if not bool(keep.any()):
+        return grad_random.sum() * 0.0
+    cos = F.cosine_similarity(g1[keep], g2[keep], dim=1, eps=1e-12)
+    return (1.0 - cos).mean()
+
+
+def fgsm_example(model, x, y, eps, step, generator=None, create_graph=False):
+    """FGSM from a random start: start = x + U(-eps, eps) (clipped to [0, 1]), one signed step
+    of ``step`` (absolute, e.g. 1.25*eps), projected back on the eps ball and [0, 1].
+    Returns (adversarial x (detached), the input gradient at the random start)."""
+    start = (x + uniform_like(x, -eps, eps, generator)).clamp(0.0, 1.0)
+    grad, _ = input_gradient(model, start, y, create_graph)
+    delta = (start.detach() - x + step * grad.detach().sign()).clamp(-eps, eps)
+    return (x + delta).clamp(0.0, 1.0).detach(), grad
+
+
+def fgsm_loss(model, x, y, eps, settings, generator=None):
+    """Cross-entropy at the FGSM example + gradAlignWeight * (1 - cos(grad at x, grad at a
+    random point of the ball)).
+
+    The random point is the FGSM random start: its gradient (kept differentiable) is needed
+    for the attack anyway, which saves one forward/backward per batch over drawing a second
+    independent point; it is uniform in the ball either way.
+    """
+    align = settings.grad_align_weight > 0 and eps > 0
+    x_adv, grad_random = fgsm_example(model, x, y, eps, settings.fgsm_step * eps, generator, create_graph=align)
+    logits = model(x_adv)
+    loss = F.cross_entropy(logits, y)
+    stats = {"count": int(y.numel()), "robust_correct": int((logits.argmax(1) == y).sum()),
+             "robust_loss": float(loss.detach())}
+    if align:
+        grad_clean, clean_logits = input_gradient(model, x, y, create_graph=False)
+        loss = loss + settings.grad_align_weight * grad_align_penalty(grad_clean, grad_random)
+        stats["correct"] = int((clean_logits.argmax(1) == y).sum())
+    elif eps > 0:
+        with torch.no_grad():
+            stats["correct"] = int((model(x).argmax(1) == y).sum())
+    else:  # eps 0: the "adversarial" example is x itself
+        stats["correct"] = stats["robust_correct"]
+    return loss, stats
+
+
+# --- certified (IBP, CROWN-IBP) --------------------------------------------------------
+
+def worst_case_logits(margin_lower: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Logits z (B, K) with z_y = 0 and z_j = -lower(m_j) for j != y.
+
+    margin_lower: (B, K-1), row order j = 0..K-1 skipping y (the order of margin_spec).
+    CE(z, y) = log(1 + sum_j exp(-lower_j)) upper-bounds the CE of every input in the box.
+    """
+    batch = y.shape[0]
+    others = torch.arange(num_classes - 1, device=y.device).unsqueeze(0).expand(batch, -1)
+    others = others + (others >= y.unsqueeze(1)).long()  # (B, K-1): class index of each margin
+    logits = margin_lower.new_zeros(batch, num_classes)
+    return logits.scatter(1, others, -margin_lower)
+
+
+def certified_margin_lower(model, x, y, eps, eps_max, regime, num_classes):
+    """Margin lower bounds (B, K-1) for the box x +- eps and the bound result.
+
+    crown-ibp: beta * CROWN-IBP + (1 - beta) * IBP, beta = (eps_max - eps) / eps_max (pure IBP
+    once the ramp is over); ibp: IBP.
+    """
+    from ..bounds import compute_bounds, margin_spec  # shared bound code (certprune/bounds)
+    spec = margin_spec(y, num_classes)
+    lower_box, upper_box = _box(x, eps)
+    beta = (eps_max - eps) / eps_max if (regime == "crown-ibp" and eps_max > 0) else 0.0
+    if beta > 1e-5:
+        result = compute_bounds(model, lower_box, upper_box, method="crown-ibp", spec=spec, clean_input=x,
+                                bound_upper=False)
+        return beta * result.lower + (1.0 - beta) * result.ibp_lower, result
+    result = compute_bounds(model, lower_box, upper_box, method="ibp", spec=spec, clean_input=x)
+    return result.lower, result
+
+
+def certified_loss(model, x, y, eps, settings, eps_max):
+    """CE on the worst-case logits built from the margin lower bounds at ``eps``.
+
+    A clean forward pass first: it gives the clean accuracy and updates BatchNorm running
+    statistics (the bound pass uses the batch statistics without touching them). At eps 0
+    the bounds equal the margins, so the loss is the clean CE and the bound pass is skipped.
+    Returns (loss, stats, bound result or None).
+    """
+    logits = model(x)  # (B, K)
+    stats = {"count": int(y.numel()), "correct": int((logits.argmax(1) == y).sum())}
+    if eps <= 0:
+        loss = F.cross_entropy(logits, y)
+        stats.update(robust_correct=stats["correct"], robust_loss=float(loss.detach()))
+        return loss, stats, None
+    lower, result = certified_margin_lower(model, x, y, eps, eps_max, settings.regime, logits.shape[1])
+    loss = F.cross_entropy(worst_case_logits(lower, y, logits.shape[1]), y)
+    stats.update(robust_correct=int((lower.detach() > 0).all(dim=1).sum()), robust_loss=float(loss.detach()))
+    return loss, stats, result
+
+
+# --- regulariser and dispatch ----------------------------------------------------------
+
+def full_eps_preactivations(model, x, y, eps_max, num_classes, reuse=None):
+    """IBP pre-activation bounds of every ReLU at the full eps: (list of (l, u), relu indices).
+
+    ``reuse``: a bound result already computed by IBP at eps_max for this batch."""
+    if reuse is None:
+        from ..bounds import compute_bounds, margin_spec
+        lower_box, upper_box = _box(x, eps_max)
+        reuse = compute_bounds(model, lower_box, upper_box, method="ibp",
+                               spec=margin_spec(y, num_classes), clean_input=x)
+    return reuse.preactivations, reuse.relu_indices
+
+
+def regularizer_loss(model, x, y, settings, eps_max, num_classes, reuse=None) -> torch.Tensor:
+    """The configured regulariser's value (unweighted)."""
+    if settings.regularizer == "slim":
+        return slim_loss(model)
+    preacts, relu_indices = full_eps_preactivations(model, x, y, eps_max, num_classes, reuse)
+    if settings.regularizer == "rs":
+        return rs_loss(preacts)
+    return nrs_loss(model, preacts, relu_indices)
+
+
+def batch_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, settings,
+               eps_max: float | None = None, generator: torch.Generator | None = None,
+               num_classes: int | None = None):
+    """The regime's loss for one batch (+ regularizerWeight * regulariser). Returns (loss, stats)."""
+    eps_max = settings.eps if eps_max is None else eps_max
+    reuse = None
+    if settings.regime == "natural":
+        loss, stats = natural_loss(model, x, y)
+    elif settings.regime == "fgsm":
+        loss, stats = fgsm_loss(model, x, y, eps, settings, generator)
+    else:
+        loss, stats, result = certified_loss(model, x, y, eps, settings, eps_max)
+        # Pure-IBP bounds at the full eps are exactly what RS/NRS need: reuse them.
+        if result is not None and eps >= eps_max and result.preactivations is not None:
+            reuse = result
+    stats["regularizer"] = 0.0
+    if settings.regularizer != "none" and settings.regularizer_weight > 0:
+        if num_classes is None:
+            num_classes = _num_classes(model)
+        reg = regularizer_loss(model, x, y, settings, eps_max, num_classes, reuse)
+        stats["regularizer"] = float(reg.detach())
+        loss = loss + settings.regularizer_weight * reg
+    return loss, stats
+
+
+def _num_classes(model: nn.Module) -> int:
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not last:
+        raise ValueError("cannot tell the number of classes: the model has no Linear layer")
+    return last[-1].out_features

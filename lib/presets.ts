@@ -1,0 +1,60 @@
+/** Launch-form presets: settings that fill the form (anything unset keeps its default). */
+import type { RunConfigInput } from "./protocol";
+
+export interface Preset {
+  id: string;
+  name: string;
+  description: string;
+  config: RunConfigInput;
+}
+
+export const PRESETS: Preset[] = [
+  {
+    id: "smoke",
+    name: "Synthetic smoke test",
+    description: "A tiny MLP on synthetic data for a few epochs, no pruning: checks the whole path in seconds.",
+    config: {
+      data: { dataset: "synthetic" },
+      model: { arch: "mlp", widths: [32, 32] },
+      training: { regime: "natural", epochs: 4, epsStart: 1, epsLength: 0 },
+      pruning: { method: "none", rounds: 0 },
+      verification: { mode: "none", samples: 0 },
+    },
+  },
+  {
+    id: "quick-cpu",
+    name: "Quick CPU demo (FashionMNIST)",
+    description: "cnn4, CROWN-IBP at eps 0.1, 3 epochs per round, IMP for 4 rounds, 50 samples by branch and bound.",
+    config: {
+      data: { dataset: "fashion-mnist", trainSize: 20000 },
+      model: { arch: "cnn4" },
+      training: { regime: "crown-ibp", epochs: 3, eps: 0.1, epsStart: 1, epsLength: 2 },
+      pruning: { method: "imp", rounds: 4 },
+      verification: { mode: "bab", samples: 50, timeout: 10, pgdRestarts: 5, pgdSteps: 50, attackSamples: 500 },
+    },
+  },
+  {
+    id: "paper-fmnist-certified",
+    name: "Paper: FashionMNIST, CROWN-IBP",
+    description: "The paper's certified setting: cnn7, eps 0.1, 200 epochs per round, IMP 16 rounds, 200 samples, 300 s each.",
+    config: {
+      data: { dataset: "fashion-mnist" },
+      model: { arch: "cnn7" },
+      training: { regime: "crown-ibp", epochs: 200, eps: 0.1 },
+      pruning: { method: "imp", rounds: 16 },
+      verification: { mode: "bab", samples: 200, timeout: 300 },
+    },
+  },
+  {
+    id: "paper-cifar-fgsm",
+    name: "Paper: CIFAR-10, FGSM + GradAlign",
+    description: "The paper's adversarial setting: cnn7, eps 2/255, 200 epochs per round, IMP 16 rounds, 200 samples.",
+    config: {
+      data: { dataset: "cifar10" },
+      model: { arch: "cnn7" },
+      training: { regime: "fgsm", epochs: 200, eps: 2 / 255 },
+      pruning: { method: "imp", rounds: 16 },
+      verification: { mode: "bab", samples: 200, timeout: 300 },
+    },
+  },
+];

@@ -1,0 +1,140 @@
+/**
+ * The run configuration: small typed groups of settings, each with a default and a
+ * one-line description (open_lth's hparams, in zod). This file is the single source of
+ * truth: `npm run schemas` exports it to engine/schemas/run-config.schema.json, which
+ * the engine validates against and takes its defaults from.
+ */
+import { z } from "zod";
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const nullableDefault = <T extends z.ZodType>(schema: T, description: string) =>
+  schema.nullable().default(null).describe(description);
+
+export const DATASETS = ["synthetic", "fashion-mnist", "cifar10", "svhn", "imagenet64"] as const;
+export const ARCHS = ["cnn7", "cnn4", "mlp"] as const;
+export const REGIMES = ["natural", "fgsm", "ibp", "crown-ibp"] as const;
+export const REGULARIZERS = ["none", "rs", "nrs", "slim"] as const;
+export const PRUNING_METHODS = [
+  "none", "random", "imp", "snip", "taylor", "hydra", "struct-lth", "slim", "nrs-channel",
+] as const;
+export const STRUCTURED_METHODS = ["struct-lth", "slim", "nrs-channel"] as const;
+export const VERIFICATION_MODES = ["none", "ibp", "crown", "alpha-crown", "bab"] as const;
+export const DEVICES = ["auto", "cpu", "cuda"] as const;
+
+export const DataConfig = z
+  .object({
+    dataset: z.enum(DATASETS).default("fashion-mnist").describe("Dataset to train and verify on."),
+    root: nullableDefault(
+      z.string().min(1).max(1024),
+      "Folder holding the dataset files; null uses the dataset's default place.",
+    ),
+    trainSize: nullableDefault(int(1, 10_000_000), "Use only the first N training images (null: all)."),
+    testSize: nullableDefault(int(1, 10_000_000), "Use only the first N test images for test accuracy (null: all)."),
+    augment: z.boolean().default(true).describe("Random crop, plus horizontal flip on CIFAR-10 and FashionMNIST."),
+  })
+  .strict();
+
+export const ModelConfig = z
+  .object({
+    arch: z.enum(ARCHS).default("cnn7").describe("Network: the paper's cnn7, a small cnn4, or an MLP."),
+    widths: z.array(int(1, 8192)).min(1).max(16).default([100, 100]).describe("Hidden widths of the MLP."),
+  })
+  .strict();
+
+export const TrainingConfig = z
+  .object({
+    regime: z.enum(REGIMES).default("crown-ibp").describe("Training regime."),
+    epochs: int(1, 1000).default(200).describe("Epochs per round."),
+    batchSize: int(1, 4096).default(128).describe("Mini-batch size."),
+    lr: nullableDefault(z.number().positive().max(10), "Learning rate (null: the regime's default)."),
+    weightDecay: nullableDefault(z.number().min(0).max(1), "Weight decay (null: the regime's default)."),
+    lrMilestones: nullableDefault(
+      z.array(int(1, 1000)).max(16),
+      "Epochs at which the learning rate is multiplied by lrGamma (null: 70% and 85% of the epochs).",
+    ),
+    lrGamma: z.number().positive().max(1).default(0.1).describe("Learning-rate decay factor."),
+    gradClip: z.number().positive().max(1000).default(8).describe("Gradient-norm clip."),
+    eps: nullableDefault(z.number().min(0).max(1), "Training epsilon in [0,1] pixel space (null: the dataset's)."),
+    epsStart: int(1, 1000).default(11).describe("Epoch at which the epsilon ramp starts."),
+    epsLength: int(0, 1000).default(80).describe("Length of the epsilon ramp in epochs."),
+    fgsmStep: z.number().positive().max(10).default(1.25).describe("FGSM step as a multiple of epsilon."),
+    gradAlignWeight: z.number().min(0).max(100).default(0.2).describe("GradAlign penalty weight."),
+    regularizer: z.enum(REGULARIZERS).default("none").describe("Stability or sparsity regulariser."),
+    regularizerWeight: nullableDefault(z.number().min(0).max(100), "Regulariser weight (null: the paper's)."),
+  })
+  .strict();
+
+export const PruningConfig = z
+  .object({
+    method: z.enum(PRUNING_METHODS).default("imp").describe("Pruning method."),
+    rounds: int(0, 40).default(16).describe("Pruning rounds after the dense round 0."),
+    rate: nullableDefault(
+      z.number().gt(0).lt(1),
+      "Fraction of what remains removed per round (null: 0.2 of weights, 0.11 of channels).",
+    ),
+    scope: z.enum(["conv", "conv-linear"]).default("conv").describe("Which layers are pruned."),
+    schedule: z.enum(["iterative", "one-shot"]).default("iterative").describe("Prune round by round, or once."),
+    targetRatio: nullableDefault(z.number().gt(0).lt(1), "One-shot: remaining ratio to reach."),
+    rewind: z.enum(["init", "finetune"]).default("init").describe("Rewind to initial weights, or fine-tune."),
+    hydraEpochs: int(1, 200).default(20).describe("Epochs of HYDRA score training."),
+  })
+  .strict();
+
+export const VerificationConfig = z
+  .object({
+    mode: z.enum(VERIFICATION_MODES).default("bab").describe("Verifier: incomplete bounds, or complete BaB."),
+    eps: nullableDefault(z.number().min(0).max(1), "Verification epsilon (null: the training epsilon)."),
+    samples: int(0, 10_000).default(200).describe("Verify the first N test images."),
+    timeout: z.number().positive().max(3600).default(300).describe("Seconds per sample before 'unknown'."),
+    pgdSteps: int(0, 10_000).default(100).describe("PGD steps per restart."),
+    pgdRestarts: int(0, 1000).default(30).describe("PGD random restarts."),
+    attackSamples: z
+      .union([int(1, 1_000_000), z.null()])
+      .default(1000)
+      .describe("Test images used for adversarial accuracy (null: all)."),
+  })
+  .strict();
+
+export const RunConfig = z
+  .object({
+    data: DataConfig.prefault({}),
+    model: ModelConfig.prefault({}),
+    training: TrainingConfig.prefault({}),
+    pruning: PruningConfig.prefault({}),
+    verification: VerificationConfig.prefault({}),
+    seed: int(0, 2 ** 31 - 1).default(0).describe("Random seed."),
+    device: z.enum(DEVICES).default("auto").describe("Where the engine computes."),
+  })
+  .strict();
+
+/** What a client sends: any subset of the settings. */
+export type RunConfigInput = z.input<typeof RunConfig>;
+/** What the engine receives: every setting filled in. */
+export type RunConfig = z.output<typeof RunConfig>;
+
+export const DEFAULT_CONFIG: RunConfig = RunConfig.parse({});
+
+/** The paper's methods as (pruning method, regulariser) pairs. */
+export const METHOD_LABELS: Record<string, { method: (typeof PRUNING_METHODS)[number]; regularizer: (typeof REGULARIZERS)[number] }> = {
+  Dense: { method: "none", regularizer: "none" },
+  Random: { method: "random", regularizer: "none" },
+  IMP: { method: "imp", regularizer: "none" },
+  SNIP: { method: "snip", regularizer: "none" },
+  Taylor: { method: "taylor", regularizer: "none" },
+  HYDRA: { method: "hydra", regularizer: "none" },
+  "IMP+RS": { method: "imp", regularizer: "rs" },
+  "IMP+NRS": { method: "imp", regularizer: "nrs" },
+  "HYDRA+NRS": { method: "hydra", regularizer: "nrs" },
+  StructLTH: { method: "struct-lth", regularizer: "none" },
+  Slim: { method: "slim", regularizer: "slim" },
+  "NRS-channel": { method: "nrs-channel", regularizer: "nrs" },
+};
+
+/** The label a researcher knows a run's method by, e.g. "IMP+NRS". */
+export function methodLabel(config: Pick<RunConfig, "pruning" | "training">): string {
+  for (const [label, pair] of Object.entries(METHOD_LABELS)) {
+    if (pair.method === config.pruning.method && pair.regularizer === config.training.regularizer) return label;
+  }
+  const base = Object.entries(METHOD_LABELS).find(([, p]) => p.method === config.pruning.method)?.[0] ?? config.pruning.method;
+  return config.training.regularizer === "none" ? base : `${base}+${config.training.regularizer.toUpperCase()}`;
+}

@@ -1,0 +1,3 @@
+export * from "./config";
+export * from "./events";
+export * from "./fieldErrors";

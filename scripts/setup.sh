@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs whatever CertPrune needs that is missing, and builds the dashboard.
+# Idempotent: run again, it skips what is already there. Needs root for apt-get
+# (without root, install the Debian packages listed in README.md yourself first).
+#   bash scripts/setup.sh          # what the dashboard needs
+#   bash scripts/setup.sh --test   # plus what the tests need (chromium, redis-server)
+set -euo pipefail
+export NEXT_TELEMETRY_DISABLED=1
+cd "$(dirname "$0")/.."
+
+ENGINE_PACKAGES=(python3-torch python3-numpy python3-scipy python3-onnx python3-jsonschema python3-pytest dataset-fashion-mnist)
+TEST_PACKAGES=(chromium redis-server)
+packages=("${ENGINE_PACKAGES[@]}")
+[[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
+
+say() { printf '[setup] %s\n' "$*"; }
+
+# Node.js: Next.js 16 needs 20.9 or newer (Debian 12's own nodejs is 18).
+if ! command -v node >/dev/null; then
+  say "Node.js is missing: install Node.js 20.9 or newer (e.g. from NodeSource), then run this again."; exit 1
+fi
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=9)?0:1)' || {
+  say "Node.js $(node --version) is too old: CertPrune needs 20.9 or newer."; exit 1; }
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    say "missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]}) and run this again."; exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${CERTPRUNE_PYTHON:-/usr/bin/python3}
+"$python" -c 'import torch, numpy, scipy, onnx, jsonschema' 2>/dev/null || {
+  say "$python cannot import torch/numpy/scipy/onnx/jsonschema; set CERTPRUNE_PYTHON to a Python that can."; exit 1; }
+
+# npm ci when node_modules is missing or older than the lockfile.
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# next build when there is no build, or any source is newer than it.
+if [[ ! -f .next/BUILD_ID ]] || [[ -n $(find app components lib server next.config.js package-lock.json -newer .next/BUILD_ID -print -quit 2>/dev/null) ]]; then
+  say "building the dashboard (next build)"
+  npx next build >/tmp/certprune-build.log 2>&1 || { cat /tmp/certprune-build.log; say "next build failed"; exit 1; }
+fi
+say "ready"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up what is missing, then serve the dashboard on http://localhost:${PORT:-3000}
+# with the embedded SQLite store in ${CERTPRUNE_DATA_DIR:-./data} and a local engine.
+set -euo pipefail
+export NEXT_TELEMETRY_DISABLED=1
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export CERTPRUNE_DATA_DIR=${CERTPRUNE_DATA_DIR:-$PWD/data}
+mkdir -p "$CERTPRUNE_DATA_DIR"
+echo "[start] dashboard on http://localhost:${PORT:-3000} (data in $CERTPRUNE_DATA_DIR)"
+exec npx next start -p "${PORT:-3000}"

@@ -1,0 +1,45 @@
+/**
+ * The server's long-lived parts (database, event bus, job runner), created once per
+ * process. They live on globalThis rather than in module state because Next.js may
+ * evaluate modules more than once (hot reload, separate route bundles).
+ */
+import { EventBus } from "./events/bus";
+import { JobRunner } from "./jobs/runner";
+import { readSettings, type ServerSettings } from "./settings";
+import { openDatabase, type DB } from "./store/db";
+import { RunStore } from "./store/runs";
+
+export interface Services {
+  settings: ServerSettings;
+  db: DB;
+  runs: RunStore;
+  bus: EventBus;
+  runner: JobRunner;
+}
+
+export function createServices(settings: ServerSettings = readSettings()): Services {
+  const db = openDatabase(settings.dataDir);
+  const runs = new RunStore(db);
+  const bus = new EventBus();
+  const runner = new JobRunner(runs, bus, settings);
+  return { settings, db, runs, bus, runner };
+}
+
+const KEY = Symbol.for("certprune.services");
+type GlobalWithServices = typeof globalThis & { [KEY]?: Services };
+
+/** The process's services, started on first use (which also resumes interrupted runs). */
+export function getServices(): Services {
+  const g = globalThis as GlobalWithServices;
+  if (!g[KEY]) {
+    const services = createServices();
+    g[KEY] = services;
+    services.runner.start();
+    const shutdown = () => {
+      void services.runner.stop().finally(() => process.exit(0));
+    };
+    process.once("SIGTERM", shutdown);
+    process.once("SIGINT", shutdown);
+  }
+  return g[KEY]!;
+}

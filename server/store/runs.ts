@@ -1,0 +1,156 @@
+/** Runs and their events in SQLite. Every write is one statement or one transaction. */
+import type { RunConfig, RunEvent, RunStatus } from "@/lib/protocol";
+import type { DB } from "./db";
+
+export type { RunStatus };
+
+/** What the overview needs without replaying events; kept up to date as events arrive. */
+export interface RunSummary {
+  round?: number;
+  rounds?: number;
+  epoch?: number;
+  epochs?: number;
+  bestRound?: number | null;
+  bestVerifiedAccuracy?: number | null;
+  bestRemainingRatio?: number | null;
+  lastStandardAccuracy?: number | null;
+  device?: string;
+}
+
+export interface Run {
+  id: string;
+  label: string;
+  config: RunConfig;
+  status: RunStatus;
+  priority: number;
+  progress: number;
+  summary: RunSummary;
+  error: string | null;
+  sweepId: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  queuedAt: number;
+}
+
+export interface StoredEvent {
+  id: number;
+  runId: string;
+  event: RunEvent;
+}
+
+interface RunRow {
+  id: string;
+  label: string;
+  config: string;
+  status: RunStatus;
+  priority: number;
+  progress: number;
+  summary: string;
+  error: string | null;
+  sweep_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  queued_at: number;
+}
+
+function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    label: row.label,
+    config: JSON.parse(row.config),
+    status: row.status,
+    priority: row.priority,
+    progress: row.progress,
+    summary: JSON.parse(row.summary),
+    error: row.error,
+    sweepId: row.sweep_id,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    queuedAt: row.queued_at,
+  };
+}
+
+export class RunStore {
+  constructor(private readonly db: DB) {}
+
+  insert(run: { id: string; label: string; config: RunConfig; priority?: number; sweepId?: string | null }): Run {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO runs (id, label, config, status, priority, sweep_id, created_at, queued_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      )
+      .run(run.id, run.label, JSON.stringify(run.config), run.priority ?? 0, run.sweepId ?? null, now, now);
+    return this.get(run.id)!;
+  }
+
+  get(id: string): Run | null {
+    const row = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+    return row ? toRun(row) : null;
+  }
+
+  list(options: { limit?: number } = {}): Run[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM runs ORDER BY created_at DESC, id LIMIT ?`)
+      .all(options.limit ?? 10_000) as RunRow[];
+    return rows.map(toRun);
+  }
+
+  /** Queued runs in the order the scheduler starts them. */
+  queued(): Run[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM runs WHERE status = 'queued' ORDER BY priority DESC, queued_at, id`)
+      .all() as RunRow[];
+    return rows.map(toRun);
+  }
+
+  withStatus(status: RunStatus): Run[] {
+    return (this.db.prepare(`SELECT * FROM runs WHERE status = ?`).all(status) as RunRow[]).map(toRun);
+  }
+
+  /** Puts a failed or cancelled run back in the queue (it resumes from its last phase). */
+  requeue(id: string): void {
+    this.db
+      .prepare(`UPDATE runs SET status = 'queued', error = NULL, finished_at = NULL, queued_at = ? WHERE id = ?`)
+      .run(Date.now(), id);
+  }
+
+  markRunning(id: string): void {
+    this.db.prepare(`UPDATE runs SET status = 'running', started_at = ? WHERE id = ?`).run(Date.now(), id);
+  }
+
+  markEnded(id: string, status: Exclude<RunStatus, "queued" | "running">, error: string | null): void {
+    this.db
+      .prepare(`UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?`)
+      .run(status, error, Date.now(), id);
+  }
+
+  update(id: string, fields: { progress?: number; summary?: RunSummary }): void {
+    if (fields.progress !== undefined) this.db.prepare(`UPDATE runs SET progress = ? WHERE id = ?`).run(fields.progress, id);
+    if (fields.summary !== undefined)
+      this.db.prepare(`UPDATE runs SET summary = ? WHERE id = ?`).run(JSON.stringify(fields.summary), id);
+  }
+
+  delete(id: string): void {
+    this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id);
+  }
+
+  appendEvent(runId: string, event: RunEvent): StoredEvent {
+    const info = this.db
+      .prepare(`INSERT INTO events (run_id, type, data, created_at) VALUES (?, ?, ?, ?)`)
+      .run(runId, event.type, JSON.stringify(event), Date.now());
+    return { id: Number(info.lastInsertRowid), runId, event };
+  }
+
+  /** Stored events of a run with ids above `afterId`, oldest first. */
+  eventsAfter(runId: string, afterId = 0, types?: RunEvent["type"][]): StoredEvent[] {
+    const typeFilter = types?.length ? `AND type IN (${types.map(() => "?").join(",")})` : "";
+    const rows = this.db
+      .prepare(`SELECT id, data FROM events WHERE run_id = ? AND id > ? ${typeFilter} ORDER BY id`)
+      .all(runId, afterId, ...(types ?? [])) as { id: number; data: string }[];
+    return rows.map((r) => ({ id: r.id, runId, event: JSON.parse(r.data) }));
+  }
+}
