@@ -47,7 +47,8 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
 fi
 
 # next build when there is no build, or any source is newer than it.
-if [[ ! -f .next/BUILD_ID ]] || [[ -n $(find app components lib server next.config.js package-lock.json -newer .next/BUILD_ID -print -quit 2>/dev/null) ]]; then
+build_id=${CERTPRUNE_NEXT_DIR:-.next}/BUILD_ID
+if [[ ! -f $build_id ]] || [[ -n $(find app components lib server public next.config.js package-lock.json -newer "$build_id" -print -quit 2>/dev/null) ]]; then
   say "building the dashboard (next build)"
   npx next build >/tmp/certprune-build.log 2>&1 || { cat /tmp/certprune-build.log; say "next build failed"; exit 1; }
 fi

@@ -27,6 +27,10 @@ export interface Run {
   summary: RunSummary;
   error: string | null;
   sweepId: string | null;
+  /** The researcher who launched it: only they may cancel, retry or delete it. */
+  owner: string | null;
+  /** The worker host running it (multi-host mode), else null. */
+  worker: string | null;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -49,6 +53,8 @@ interface RunRow {
   summary: string;
   error: string | null;
   sweep_id: string | null;
+  owner: string | null;
+  worker: string | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -66,6 +72,8 @@ function toRun(row: RunRow): Run {
     summary: JSON.parse(row.summary),
     error: row.error,
     sweepId: row.sweep_id,
+    owner: row.owner,
+    worker: row.worker,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -76,15 +84,39 @@ function toRun(row: RunRow): Run {
 export class RunStore {
   constructor(private readonly db: DB) {}
 
-  insert(run: { id: string; label: string; config: RunConfig; priority?: number; sweepId?: string | null }): Run {
+  insert(run: {
+    id: string;
+    label: string;
+    config: RunConfig;
+    priority?: number;
+    sweepId?: string | null;
+    owner?: string | null;
+  }): Run {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO runs (id, label, config, status, priority, sweep_id, created_at, queued_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+        `INSERT INTO runs (id, label, config, status, priority, sweep_id, owner, created_at, queued_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
       )
-      .run(run.id, run.label, JSON.stringify(run.config), run.priority ?? 0, run.sweepId ?? null, now, now);
+      .run(run.id, run.label, JSON.stringify(run.config), run.priority ?? 0, run.sweepId ?? null, run.owner ?? null, now, now);
     return this.get(run.id)!;
+  }
+
+  /** Runs of one sweep, in launch order. */
+  inSweep(sweepId: string): Run[] {
+    return (this.db.prepare(`SELECT * FROM runs WHERE sweep_id = ? ORDER BY created_at, id`).all(sweepId) as RunRow[]).map(toRun);
+  }
+
+  setSweep(id: string, sweepId: string): void {
+    this.db.prepare(`UPDATE runs SET sweep_id = ? WHERE id = ? AND sweep_id IS NULL`).run(sweepId, id);
+  }
+
+  setPriority(id: string, priority: number): void {
+    this.db.prepare(`UPDATE runs SET priority = ? WHERE id = ?`).run(priority, id);
+  }
+
+  setWorker(id: string, worker: string | null): void {
+    this.db.prepare(`UPDATE runs SET worker = ? WHERE id = ?`).run(worker, id);
   }
 
   get(id: string): Run | null {
@@ -134,8 +166,24 @@ export class RunStore {
       this.db.prepare(`UPDATE runs SET summary = ? WHERE id = ?`).run(JSON.stringify(fields.summary), id);
   }
 
+  /** Removes a run and (by cascade) every stored event of it. */
   delete(id: string): void {
     this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id);
+  }
+
+  /** Small server state (e.g. how far the workers' event stream has been read). */
+  getState(key: string): string | null {
+    const row = this.db.prepare(`SELECT value FROM server_state WHERE key = ?`).get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setState(key: string, value: string): void {
+    this.db.prepare(`INSERT INTO server_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(key, value);
+  }
+
+  /** Runs `fn` in one transaction (all its writes land together, or none). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   appendEvent(runId: string, event: RunEvent): StoredEvent {

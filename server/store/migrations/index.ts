@@ -1,0 +1,13 @@
+/**
+ * Every schema change, in the order applied. Each is applied once, recorded by name in
+ * the `migrations` table; never edit one that has been released: add a new file.
+ */
+import * as runs from "./001_runs";
+import * as auth from "./002_auth";
+import * as runOwner from "./003_run_owner";
+
+export const MIGRATIONS: { name: string; sql: string }[] = [
+  { name: "001_runs", sql: runs.sql },
+  { name: "002_auth", sql: auth.sql },
+  { name: "003_run_owner", sql: runOwner.sql },
+];
