@@ -1,7 +1,11 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { AuthGuard } from "@/components/auth/AuthGuard";
+import { UserMenu } from "@/components/auth/UserMenu";
+import { MainNav } from "@/components/MainNav";
 import { Providers } from "@/components/Providers";
+import { currentMe } from "@/server/auth/currentUser";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -9,21 +13,23 @@ export const metadata: Metadata = {
   description: "Prune neural networks round by round and watch their certified robustness.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const me = await currentMe();
   return (
     <html lang="en">
       <body>
-        <header className="topbar">
-          <Link href="/" className="brand">
-            Cert<span>Prune</span>
-          </Link>
-          <nav aria-label="Main">
-            <Link href="/">Runs</Link>
-            <Link href="/runs/new">Launch</Link>
-          </nav>
-        </header>
         <Providers>
-          <main className="page">{children}</main>
+          <header className="topbar">
+            <Link href="/" className="brand">
+              Cert<span>Prune</span>
+            </Link>
+            <MainNav />
+            <span className="spacer" />
+            <UserMenu initialMe={me} />
+          </header>
+          <main className="page">
+            <AuthGuard initialMe={me}>{children}</AuthGuard>
+          </main>
         </Providers>
       </body>
     </html>

@@ -6,6 +6,10 @@ export interface Preset {
   name: string;
   description: string;
   config: RunConfigInput;
+  /** Methods (METHOD_LABELS keys) to tick: more than one launches a sweep. Default: the config's. */
+  methods?: string[];
+  /** Seeds to launch; more than one launches a sweep. Default: the config's. */
+  seeds?: number[];
 }
 
 export const PRESETS: Preset[] = [
@@ -20,6 +24,19 @@ export const PRESETS: Preset[] = [
       pruning: { method: "none", rounds: 0 },
       verification: { mode: "none", samples: 0 },
     },
+  },
+  {
+    id: "quick-sweep",
+    name: "Quick sweep (synthetic)",
+    description: "IMP against Random on a small MLP and synthetic data: 3 epochs, 2 rounds pruning half the weights each, 10 samples verified by CROWN at eps 0.12. A minute or two on a laptop CPU.",
+    config: {
+      data: { dataset: "synthetic" },
+      model: { arch: "mlp", widths: [64] },
+      training: { regime: "natural", epochs: 3, lr: 0.1, epsStart: 1, epsLength: 0 },
+      pruning: { method: "imp", rounds: 2, rate: 0.5, scope: "conv-linear" },
+      verification: { mode: "crown", eps: 0.12, samples: 10, timeout: 5, pgdSteps: 10, pgdRestarts: 1, attackSamples: 100 },
+    },
+    methods: ["IMP", "Random"],
   },
   {
     id: "quick-cpu",

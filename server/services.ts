@@ -3,8 +3,10 @@
  * process. They live on globalThis rather than in module state because Next.js may
  * evaluate modules more than once (hot reload, separate route bundles).
  */
+import { Accounts } from "./auth/accounts";
 import { EventBus } from "./events/bus";
-import { JobRunner } from "./jobs/runner";
+import { JobRunner, type Runner } from "./jobs/runner";
+import { BullRunner } from "./queue/bullRunner";
 import { readSettings, type ServerSettings } from "./settings";
 import { openDatabase, type DB } from "./store/db";
 import { RunStore } from "./store/runs";
@@ -12,17 +14,20 @@ import { RunStore } from "./store/runs";
 export interface Services {
   settings: ServerSettings;
   db: DB;
+  accounts: Accounts;
   runs: RunStore;
   bus: EventBus;
-  runner: JobRunner;
+  runner: Runner;
 }
 
 export function createServices(settings: ServerSettings = readSettings()): Services {
   const db = openDatabase(settings.dataDir);
+  const accounts = new Accounts(db);
   const runs = new RunStore(db);
   const bus = new EventBus();
-  const runner = new JobRunner(runs, bus, settings);
-  return { settings, db, runs, bus, runner };
+  // One machine: engines run here. Several GPU hosts: `certprune worker` agents run them.
+  const runner = settings.queue === "bullmq" ? new BullRunner(runs, bus, settings) : new JobRunner(runs, bus, settings);
+  return { settings, db, accounts, runs, bus, runner };
 }
 
 const KEY = Symbol.for("certprune.services");

@@ -6,7 +6,8 @@ import type { RunConfigInput } from "@/lib/protocol";
 import { appRouter } from "./routers/_app";
 import { createServices, type Services } from "./services";
 import { readSettings } from "./settings";
-import { createCallerFactory } from "./trpc";
+import type { User } from "./auth/accounts";
+import { contextFor, createCallerFactory } from "./trpc";
 
 export const SMOKE_CONFIG: RunConfigInput = {
   data: { dataset: "synthetic" },
@@ -31,8 +32,18 @@ export function testServices(env: Record<string, string> = {}): Services & { cle
   };
 }
 
-export function callerFor(services: Services) {
-  return createCallerFactory(appRouter)({ services });
+/** A caller acting as `user` (default: a researcher "tester", created on first use); null: an anonymous visitor. */
+export function callerFor(services: Services, user: User | null | string = "tester") {
+  const actor = typeof user === "string" ? researcher(services, user) : user;
+  return createCallerFactory(appRouter)(contextFor(services, actor));
+}
+
+/** A researcher account, created directly in the store (no password hashing: fast in tests). */
+export function researcher(services: Services, name: string): User {
+  const existing = services.accounts.find(name);
+  if (existing) return existing;
+  services.db.prepare(`INSERT INTO users (name, password_hash, created_at) VALUES (?, 'test-account', ?)`).run(name, Date.now());
+  return services.accounts.find(name)!;
 }
 
 export async function waitForStatus(services: Services, id: string, statuses: string[], timeoutMs = 90_000) {

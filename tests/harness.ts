@@ -2,12 +2,12 @@
  * Test harness: a real dashboard (`next start` on a free loopback port, with its own
  * data directory) and Debian's chromium driven by playwright-core. Nothing is mocked.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const SCREENSHOTS = path.join(ROOT, "test-results", "screenshots");
@@ -53,7 +53,7 @@ export async function startDashboard(options: { dataDir?: string; port?: number;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`dashboard exited early:\n${output}`);
     try {
-      const res = await fetch(`${url}/api/trpc/runs.list`);
+      const res = await fetch(`${url}/api/trpc/auth.me`);
       if (res.ok) break;
     } catch {
       /* not listening yet */
@@ -95,5 +95,67 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The researcher tests sign in as, unless they name another. */
+export const RESEARCHER = { name: "researcher", password: "correct horse battery staple" };
+export type Researcher = typeof RESEARCHER;
+
+/**
+ * Signs `page`'s browser context in through the /login page: while the dashboard has no
+ * account yet, the page's first-run setup creates `who`; otherwise it signs `who` in
+ * (create further accounts first with addResearcher). Leaves the page where it landed.
+ */
+export async function signIn(page: Page, dashboard: Dashboard, who: Researcher = RESEARCHER): Promise<void> {
+  await page.goto(`${dashboard.url}/login`);
+  const form = page.locator("form.signin");
+  await form.waitFor();
+  const setup = (await form.getAttribute("aria-label")) === "Create the first account";
+  await page.getByLabel("Name").fill(who.name);
+  await page.getByLabel("Password", { exact: true }).fill(who.password);
+  if (setup) await page.getByLabel("Password again").fill(who.password);
+  await form.getByRole("button").click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+}
+
+/** Adds a researcher account with the admin command, as an admin would: `certprune user add NAME`. */
+export function addResearcher(dashboard: Pick<Dashboard, "dataDir">, who: Researcher): void {
+  const result = spawnSync(path.join(ROOT, "bin", "certprune"), ["user", "add", who.name], {
+    input: `${who.password}\n`,
+    env: { ...process.env, CERTPRUNE_DATA_DIR: dashboard.dataDir },
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`certprune user add ${who.name} failed: ${result.stderr}`);
+}
+
+/**
+ * A `cookie` header value signed in as `who`, for direct API calls (fetch): the first
+ * account is created through auth.setup when none exists yet.
+ */
+export async function sessionCookie(dashboard: Dashboard, who: Researcher = RESEARCHER): Promise<string> {
+  const me = await (await fetchOnce(`${dashboard.url}/api/trpc/auth.me`)).json();
+  const procedure = me.result.data.needsSetup ? "auth.setup" : "auth.signIn";
+  const res = await fetchOnce(`${dashboard.url}/api/trpc/${procedure}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(who),
+  });
+  const cookie = res.headers.get("set-cookie");
+  if (!res.ok || !cookie) throw new Error(`could not sign in as ${who.name}: ${res.status} ${await res.text()}`);
+  return cookie.split(";")[0];
+}
+
+/**
+ * fetch, tried again once when the server closed a kept-alive connection just as the
+ * request went out (the request never reached the application, so repeating it is safe).
+ */
+export async function fetchOnce(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const code = ((error as Error).cause as { code?: string } | undefined)?.code;
+    if (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET") throw error;
+    return fetch(url, init);
   }
 }

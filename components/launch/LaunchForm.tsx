@@ -1,144 +1,192 @@
 "use client";
 /**
- * The launch form: presets fill it, the server validates it, and its messages appear
- * next to the fields they are about.
+ * The launch form: presets fill it, every setting of the run configuration has a field
+ * (the main ones up front, the rest under "All settings"), ticking several pruning
+ * methods or seeds launches a sweep, and an estimate of the time is kept up to date.
+ * The server validates; its messages appear next to the fields they are about.
  */
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
-import {
-  ARCHS, DATASETS, DEFAULT_CONFIG, METHOD_LABELS, REGIMES, VERIFICATION_MODES, type RunConfigInput,
-} from "@/lib/protocol";
-import { PRESETS } from "@/lib/presets";
+import { useMemo, useState, type FormEvent } from "react";
+import { estimateRun } from "@/lib/estimate";
+import { allFields, configFromValues, MAIN_FIELDS, parseSeeds, SPECIAL_FIELDS, valuesFrom, type FieldSpec, type FormValues } from "@/lib/launchFields";
+import { PRESETS, type Preset } from "@/lib/presets";
+import { DEFAULT_CONFIG, METHOD_LABELS, RunConfig, type RunConfigInput } from "@/lib/protocol";
 import { useTRPC } from "@/lib/trpc/react";
+import { compareQuery } from "@/lib/viewState";
+import { EstimatePanel } from "./EstimatePanel";
+import { MethodPicker } from "./MethodPicker";
 
+const FIELDS = allFields().filter((f) => !SPECIAL_FIELDS.includes(f.path));
+const MAIN = MAIN_FIELDS.map((p) => FIELDS.find((f) => f.path === p)!).filter(Boolean);
+const ADVANCED = FIELDS.filter((f) => !MAIN_FIELDS.includes(f.path));
 
-/** The form keeps text as typed; numbers are converted on submit so the server judges them. */
-type FormValues = Record<string, string>;
-
-const FIELDS: { path: string; label: string; kind: "select" | "number" | "text"; options?: readonly string[]; help: string }[] = [
-  { path: "data.dataset", label: "Dataset", kind: "select", options: DATASETS, help: "FashionMNIST ships with Debian; others read your files." },
-  { path: "data.trainSize", label: "Training images", kind: "number", help: "First N training images (empty: all)." },
-  { path: "model.arch", label: "Model", kind: "select", options: ARCHS, help: "cnn7 is the paper's network." },
-  { path: "training.regime", label: "Training regime", kind: "select", options: REGIMES, help: "natural, FGSM+GradAlign, IBP or CROWN-IBP." },
-  { path: "training.epochs", label: "Epochs per round", kind: "number", help: "The paper trains 200 per round." },
-  { path: "training.eps", label: "Training epsilon", kind: "number", help: "L-inf radius in [0,1] pixels (empty: the dataset's)." },
-  { path: "method", label: "Pruning method", kind: "select", options: Object.keys(METHOD_LABELS), help: "The paper's methods; Dense trains once." },
-  { path: "pruning.rounds", label: "Pruning rounds", kind: "number", help: "Rounds after the dense round; 20% of weights each." },
-  { path: "verification.mode", label: "Verifier", kind: "select", options: VERIFICATION_MODES, help: "bab is complete (beta-CROWN branch and bound)." },
-  { path: "verification.samples", label: "Verification samples", kind: "number", help: "First N test images." },
-  { path: "verification.timeout", label: "Timeout per sample (s)", kind: "number", help: "Undecided samples count as unknown." },
-  { path: "seed", label: "Seed", kind: "number", help: "Runs with equal settings and seed are the same run." },
-];
-
-function get(config: RunConfigInput, path: string): unknown {
-  return path.split(".").reduce<unknown>((obj, key) => (obj as Record<string, unknown> | undefined)?.[key], config);
+function methodsOf(preset: Preset): string[] {
+  if (preset.methods) return preset.methods;
+  const method = preset.config.pruning?.method ?? DEFAULT_CONFIG.pruning.method;
+  const regularizer = preset.config.training?.regularizer ?? DEFAULT_CONFIG.training.regularizer;
+  const label = Object.entries(METHOD_LABELS).find(([, p]) => p.method === method && p.regularizer === regularizer)?.[0];
+  return [label ?? "IMP"];
 }
 
-function methodOf(config: RunConfigInput): string {
-  const method = config.pruning?.method ?? DEFAULT_CONFIG.pruning.method;
-  const regularizer = config.training?.regularizer ?? DEFAULT_CONFIG.training.regularizer;
-  return Object.entries(METHOD_LABELS).find(([, p]) => p.method === method && p.regularizer === regularizer)?.[0] ?? "IMP";
-}
+const seedsOf = (preset: Preset) => (preset.seeds ?? [preset.config.seed ?? 0]).join(", ");
 
-function valuesFrom(config: RunConfigInput): FormValues {
-  const values: FormValues = {};
-  for (const field of FIELDS) {
-    if (field.path === "method") values.method = methodOf(config);
-    else {
-      const v = get(config, field.path) ?? get(DEFAULT_CONFIG as RunConfigInput, field.path);
-      values[field.path] = v == null ? "" : String(v);
-    }
+/** Server paths ("config.training.epochs", "base.training.epochs") as the form's ("training.epochs"). */
+function formErrors(fieldErrors: Record<string, string[]> | null | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [path, messages] of Object.entries(fieldErrors ?? {})) {
+    const key = path.replace(/^(config|base)\./, "") || "form";
+    (out[key] ??= []).push(...messages);
   }
-  return values;
+  return out;
 }
 
-/** The preset's settings overlaid with what the form shows. */
-function configFrom(base: RunConfigInput, values: FormValues): RunConfigInput {
-  const config = structuredClone(base) as Record<string, Record<string, unknown> | unknown>;
-  for (const field of FIELDS) {
-    const raw = values[field.path];
-    if (field.path === "method") {
-      const pair = METHOD_LABELS[raw];
-      config.pruning = { ...(config.pruning as object), method: pair.method };
-      config.training = { ...(config.training as object), regularizer: pair.regularizer };
-      continue;
-    }
-    const value = field.kind === "number" ? (raw.trim() === "" ? null : Number(raw)) : raw;
-    const [group, key] = field.path.split(".");
-    if (key === undefined) config[group] = value;
-    else config[group] = { ...((config[group] as object) ?? {}), [key]: value };
+function Field({ field, value, errors, onChange }: { field: FieldSpec; value: string | boolean; errors?: string[]; onChange: (v: string | boolean) => void }) {
+  const id = `field-${field.path.replace(/\./g, "-")}`;
+  const help = `${id}-help`;
+  const described = errors ? `${id}-error` : help;
+  if (field.kind === "checkbox") {
+    return (
+      <div className={`field checkbox${errors ? " invalid" : ""}`}>
+        <input id={id} type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} aria-describedby={described} />
+        <label htmlFor={id} title={field.path}>{field.label}</label>
+        {errors ? <span className="error" id={`${id}-error`} role="status" data-testid={`error-${field.path}`}>{errors.join("; ")}</span> : <span className="help" id={help}>{field.help}</span>}
+      </div>
+    );
   }
-  return config as RunConfigInput;
+  return (
+    <div className={`field${errors ? " invalid" : ""}`}>
+      <label htmlFor={id} title={field.path}>{field.label}</label>
+      {field.kind === "select" ? (
+        <select id={id} value={String(value)} onChange={(e) => onChange(e.target.value)} aria-describedby={described} aria-invalid={!!errors}>
+          {field.nullable && <option value="">default</option>}
+          {field.options!.map((o) => <option key={o} value={o}>{o}</option>)}
+        </select>
+      ) : (
+        <input id={id} inputMode={field.kind === "number" ? "decimal" : undefined} value={String(value)} aria-invalid={!!errors} aria-describedby={described}
+          placeholder={field.nullable ? "default" : undefined} onChange={(e) => onChange(e.target.value)} />
+      )}
+      {errors ? <span className="error" id={`${id}-error`} role="status" data-testid={`error-${field.path}`}>{errors.join("; ")}</span> : <span className="help" id={help}>{field.help}</span>}
+    </div>
+  );
 }
 
 export function LaunchForm() {
   const trpc = useTRPC();
   const router = useRouter();
   const [preset, setPreset] = useState(PRESETS[0]);
-  const [values, setValues] = useState<FormValues>(() => valuesFrom(PRESETS[0].config));
+  const [values, setValues] = useState<FormValues>(() => valuesFrom(PRESETS[0].config, FIELDS));
+  const [methods, setMethods] = useState<string[]>(() => methodsOf(PRESETS[0]));
+  const [seeds, setSeeds] = useState(() => seedsOf(PRESETS[0]));
   const create = useMutation(trpc.runs.create.mutationOptions({ onSuccess: (r) => router.push(`/runs/${r.id}`) }));
-  const serverErrors: Record<string, string[]> = {};
-  for (const [path, messages] of Object.entries(create.error?.data?.fieldErrors ?? {})) {
-    serverErrors[path.replace(/^config\./, "")] = messages;
-  }
+  const sweep = useMutation(trpc.runs.createSweep.mutationOptions({ onSuccess: (r) => router.push(`/compare?${compareQuery(r.runs.map((x) => x.id))}`) }));
+  const error = create.error ?? sweep.error;
+  const errors = formErrors(error?.data?.fieldErrors);
+  const pending = create.isPending || sweep.isPending;
+
+  const parsedSeeds = parseSeeds(seeds);
+  const seedCount = Array.isArray(parsedSeeds) ? parsedSeeds.length : 1;
+  const runCount = Math.max(1, methods.length) * Math.max(1, seedCount);
+  const isSweep = methods.length !== 1 || seedCount !== 1;
+
+  /** The configuration of one run of the form (the first method and seed). */
+  const configFor = (method: string, seed: unknown): RunConfigInput => {
+    const base = configFromValues(preset.config, values, FIELDS);
+    const pair = METHOD_LABELS[method] ?? METHOD_LABELS.IMP;
+    return { ...base, pruning: { ...base.pruning, method: pair.method }, training: { ...base.training, regularizer: pair.regularizer }, seed: seed as number };
+  };
+  const estimate = useMemo(() => {
+    const parsed = RunConfig.safeParse(configFor(methods[0] ?? "IMP", Array.isArray(parsedSeeds) ? parsedSeeds[0] ?? 0 : 0));
+    if (!parsed.success) return null;
+    // Each method prunes differently; HYDRA costs more. Sum over the methods, times the seeds.
+    const perMethod = (methods.length ? methods : ["IMP"]).map((m) => estimateRun(RunConfig.parse(configFor(m, parsed.data.seed))));
+    return { first: perMethod[0], total: perMethod.reduce((a, e) => a + e.total, 0) * Math.max(1, seedCount) };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [values, methods, seeds, preset]);
 
   const choosePreset = (id: string) => {
     const next = PRESETS.find((p) => p.id === id)!;
     setPreset(next);
-    setValues(valuesFrom(next.config));
+    setValues(valuesFrom(next.config, FIELDS));
+    setMethods(methodsOf(next));
+    setSeeds(seedsOf(next));
     create.reset();
+    sweep.reset();
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate({ config: configFrom(preset.config, values) as never });
+    create.reset();
+    sweep.reset();
+    if (!isSweep) {
+      create.mutate({ config: configFor(methods[0], Array.isArray(parsedSeeds) ? parsedSeeds[0] : parsedSeeds) as never });
+      return;
+    }
+    const { seed: _seed, ...base } = configFor(methods[0] ?? "IMP", 0);
+    sweep.mutate({ base: base as never, methods: methods as never, seeds: parsedSeeds as never });
   };
-  const hasFieldErrors = Object.keys(serverErrors).length > 0;
+  const set = (path: string) => (v: string | boolean) => setValues((prev) => ({ ...prev, [path]: v }));
+  const hasFieldErrors = Object.keys(errors).length > 0;
+  const advancedErrors = ADVANCED.some((f) => errors[f.path]);
 
   return (
     <form onSubmit={submit} aria-label="Launch a run" noValidate>
-      <section className="panel">
-        <h2>Preset</h2>
-        <div className="row">
-          {PRESETS.map((p) => (
-            <button key={p.id} type="button" className={p.id === preset.id ? "" : "secondary"} onClick={() => choosePreset(p.id)} aria-pressed={p.id === preset.id}>
-              {p.name}
-            </button>
-          ))}
-        </div>
-        <p className="muted">{preset.description}</p>
-      </section>
-      <section className="panel">
-        <h2>Settings</h2>
-        {create.isError && (
-          <div className="alert" role="alert">
-            {hasFieldErrors ? "Some settings are not valid; see the messages below." : create.error.message}
-          </div>
-        )}
-        <div className="form">
-          {FIELDS.map((field) => {
-            const errors = serverErrors[field.path === "method" ? "pruning.method" : field.path];
-            const id = `field-${field.path.replace(".", "-")}`;
-            return (
-              <div className={`field${errors ? " invalid" : ""}`} key={field.path}>
-                <label htmlFor={id}>{field.label}</label>
-                {field.kind === "select" ? (
-                  <select id={id} value={values[field.path]} onChange={(e) => setValues({ ...values, [field.path]: e.target.value })}>
-                    {field.options!.map((o) => <option key={o} value={o}>{o}</option>)}
-                  </select>
+      <div className="launch-layout">
+        <div>
+          <section className="panel">
+            <h2>Preset</h2>
+            <div className="row">
+              {PRESETS.map((p) => (
+                <button key={p.id} type="button" className={p.id === preset.id ? "" : "secondary"} onClick={() => choosePreset(p.id)} aria-pressed={p.id === preset.id}>
+                  {p.name}
+                </button>
+              ))}
+            </div>
+            <p className="muted">{preset.description}</p>
+          </section>
+          {error && (
+            <div className="alert" role="alert">
+              {hasFieldErrors ? "Some settings are not valid; see the messages below." : error.message}
+            </div>
+          )}
+          <section className="panel">
+            <h2>Pruning methods</h2>
+            <MethodPicker selected={methods} onChange={setMethods} errors={errors.methods} />
+            <div className="form" style={{ marginTop: "0.9rem" }}>
+              <div className={`field${errors.seeds || errors.seed ? " invalid" : ""}`}>
+                <label htmlFor="field-seeds">Seeds</label>
+                <input id="field-seeds" value={seeds} onChange={(e) => setSeeds(e.target.value)} aria-describedby="field-seeds-help" aria-invalid={!!(errors.seeds || errors.seed)} />
+                {errors.seeds || errors.seed ? (
+                  <span className="error" role="status" data-testid="error-seeds">{(errors.seeds ?? errors.seed)!.join("; ")}</span>
                 ) : (
-                  <input id={id} inputMode="decimal" value={values[field.path]} aria-invalid={!!errors}
-                    aria-describedby={`${id}-help`} onChange={(e) => setValues({ ...values, [field.path]: e.target.value })} />
+                  <span className="help" id="field-seeds-help">One seed, or several (0, 1, 2) to average over; equal settings and seed are the same run.</span>
                 )}
-                {errors ? <span className="error" role="status" data-testid={`error-${field.path}`}>{errors.join("; ")}</span>
-                  : <span className="help" id={`${id}-help`}>{field.help}</span>}
               </div>
-            );
-          })}
+            </div>
+          </section>
+          <section className="panel">
+            <h2>Settings</h2>
+            <div className="form">
+              {MAIN.map((f) => <Field key={f.path} field={f} value={values[f.path]} errors={errors[f.path]} onChange={set(f.path)} />)}
+            </div>
+          </section>
+          <section className="panel">
+            <details className="advanced" open={advancedErrors || undefined}>
+              <summary>All settings ({ADVANCED.length} more)</summary>
+              <div className="form">
+                {ADVANCED.map((f) => <Field key={f.path} field={f} value={values[f.path]} errors={errors[f.path]} onChange={set(f.path)} />)}
+              </div>
+            </details>
+          </section>
         </div>
-      </section>
-      <div className="row">
-        <button type="submit" disabled={create.isPending}>{create.isPending ? "Launching…" : "Launch run"}</button>
+        <aside>
+          <EstimatePanel estimate={estimate?.first ?? null} total={estimate?.total ?? null} runs={runCount} />
+          <div className="row" style={{ marginTop: "0.75rem" }}>
+            <button type="submit" disabled={pending || methods.length === 0}>
+              {pending ? "Launching…" : isSweep ? `Launch sweep (${runCount} runs)` : "Launch run"}
+            </button>
+            {methods.length === 0 && <span className="muted">Tick at least one method.</span>}
+          </div>
+        </aside>
       </div>
     </form>
   );

@@ -24,7 +24,6 @@ weights) when the settings round 0 depends on agree (``dense_key``).
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import random
@@ -37,12 +36,18 @@ import torch
 
 from . import paths as files
 from .paths import RunPaths
-from .pruning import (apply_mask, count_channels, count_weights, dense_mask, get_method, is_channel_method,
-                      layer_report, masked_entries_are_zero, default_rate, shrink)
+from .pruning import (apply_mask, count_channels, count_weights, default_rate, dense_mask, get_method, layer_report,
+                      masked_entries_are_zero, shrink)
 from .pruning.inputs import prune_data, prune_settings
 
 # Outputs of the shrunk and the full network may differ by float rounding only.
 SHRINK_TOLERANCE = 1e-4
+# Stability statistics use IBP bounds (the paper's unstable-neuron ratio and instability);
+# per-layer CROWN counts cost a backward pass per neuron layer (~100 s for 20 cnn4 samples
+# on 2 CPU cores), so the stability event's "crown" counts are left null.
+STABILITY_CROWN = False
+ARTIFACT_KINDS = {"mask.pt": "mask", "checkpoint.pt": "checkpoint", "stability.json": "stability",
+                  "verification.json": "verification", "model.onnx": "onnx", "metrics.json": "metrics"}
 ROUND_FILES = ("prune.json", "mask.pt", "checkpoint.pt", "history.json", "evaluation.json", "stability.json",
                "verification.json", "model.onnx", "metrics.json")  # metrics.json last: it marks the round done
 
@@ -114,11 +119,16 @@ def has_progress(out_dir: str) -> bool:
 
 
 def _check_config(paths: RunPaths, config: dict) -> None:
-    """Store the config; refuse to resume a folder that holds a run with other settings."""
-    comparable = {k: v for k, v in config.items() if k != "device"}
+    """Store the config; refuse to resume a folder that holds a run with other settings.
+
+    Runs compare by run id (the hash of their non-default settings), ignoring the device,
+    so a run may resume on another machine and a setting added later with a default
+    does not orphan it.
+    """
+    from .protocol import run_id
     if os.path.exists(paths.config):
-        stored = {k: v for k, v in files.load_json(paths.config).items() if k != "device"}
-        if json.dumps(stored, sort_keys=True) != json.dumps(comparable, sort_keys=True):
+        stored = files.load_json(paths.config)
+        if run_id({**stored, "device": "auto"}) != run_id({**config, "device": "auto"}):
             raise ValueError(f"{paths.root} holds a run with a different configuration "
                              f"(see {paths.config}); use a new --out directory for this one")
     else:
@@ -279,7 +289,7 @@ def phase_mask(run: Run, k: int, init_state: dict) -> dict:
     ratio, channel_ratio = _counted(run, _new_model(run), mask)
     files.save_json({"method": run.method, "targetRatio": run.targets[k], "remainingRatio": ratio,
                      "remainingChannelRatio": channel_ratio, "seconds": time.perf_counter() - started},
-                    os.path.join(run.paths.round_dir(k), "prune.json"))
+                    run.paths.prune(k))
     size = files.save_torch(mask, path)
     _artifact(run, k, "mask", path, size)
     return mask
@@ -341,9 +351,8 @@ def phase_evaluate(run: Run, k: int, small) -> dict:
     verification = run.config["verification"]
     adversarial = None
     if verification["mode"] != "none" and verification["pgdSteps"] > 0 and verification.get("attackSamples") != 0:
-        generator = seeded(run.seed, k, "attack")
-        adversarial = _adversarial_accuracy(run, small, run.test_set.subset(verification.get("attackSamples")),
-                                            generator)
+        seeded(run.seed, k, "attack")  # PGD draws its random starts from the global RNG
+        adversarial = _adversarial_accuracy(run, small, run.test_set.subset(verification.get("attackSamples")))
     result = {"standardAccuracy": standard, "adversarialAccuracy": adversarial,
               "seconds": time.perf_counter() - started}
     files.save_json(result, path)
@@ -353,27 +362,24 @@ def phase_evaluate(run: Run, k: int, small) -> dict:
 ATTACK_BATCH = 256
 
 
-def _adversarial_accuracy(run: Run, model, dataset, generator) -> float:
-    """Fraction of ``dataset`` still classified correctly under PGD (verification.pgdSteps/Restarts)."""
+def _adversarial_accuracy(run: Run, model, dataset) -> float:
+    """Fraction of ``dataset`` classified correctly at every point PGD tries (verification.pgdSteps/Restarts).
+
+    A misclassified clean image counts as attacked (PGD's first restart starts at it).
+    The attack's successes are confirmed by a plain forward pass (verify.pgd_attack).
+    """
     from . import verify
     from .train import batches
     settings = run.config["verification"]
     robust = 0
     for x, y in batches(dataset, ATTACK_BATCH, device=run.device):
-        found = verify.pgd_attack(model, x, y, run.verify_eps, settings["pgdSteps"], settings["pgdRestarts"])
-        robust += int((~_attack_succeeded(model, found, y)).sum())
+        _, success = verify.pgd_attack(model, x, y, run.verify_eps, settings["pgdSteps"], settings["pgdRestarts"])
+        robust += int((~success).sum())
     return robust / max(len(dataset), 1)
 
 
-@torch.no_grad()
-def _attack_succeeded(model, attack_result, y: torch.Tensor) -> torch.Tensor:
-    """(B,) bool: the attack found a misclassified point (re-checked with a plain forward pass)."""
-    x_adv = attack_result[0] if isinstance(attack_result, tuple) else attack_result
-    return model(x_adv).argmax(1) != y
-
-
 def phase_stability(run: Run, k: int, small) -> dict | None:
-    """Per-layer stability (IBP and CROWN bounds at the verification eps) on the verification samples."""
+    """Per-layer stability (IBP bounds at the verification eps; see STABILITY_CROWN) on the verification samples."""
     if run.config["verification"]["mode"] == "none":
         return None
     path = run.paths.stability(k)
@@ -385,7 +391,7 @@ def phase_stability(run: Run, k: int, small) -> dict | None:
     _phase(run, k, "stability")
     started = time.perf_counter()
     images, _ = _verification_samples(run)
-    layers = verify.stability_statistics(small, images, run.verify_eps, crown=True)
+    layers = verify.stability_statistics(small, images, run.verify_eps, crown=STABILITY_CROWN)
     stored = {"eps": run.verify_eps, "layers": layers, "seconds": time.perf_counter() - started}
     size = files.save_json(stored, path)
     run.emit("stability", round=k, eps=run.verify_eps, layers=layers)
@@ -405,32 +411,65 @@ def phase_verify(run: Run, k: int, small) -> dict | None:
     if settings["mode"] == "none":
         return None
     path, partial = run.paths.verification(k), run.paths.verification_partial(k)
+    images, labels = _verification_samples(run)
+    write_verification_samples(run.paths.root, images, labels, run.verify_eps)
     if os.path.exists(path):
         stored = files.load_json(path)
-        for event in stored["results"]:
-            run.emit("sample_verified", **event)
+        for record in stored["results"]:
+            run.emit("sample_verified", **sample_event(record))
         return stored
     from . import verify
     _phase(run, k, "verify")
-    images, labels = _verification_samples(run)
-    results = [r for i, r in enumerate(files.read_jsonl(partial)) if r.get("index") == i]
-    for event in results:
-        run.emit("sample_verified", **event)
+    results = []
+    for record in files.read_jsonl(partial):          # the samples a stopped run already decided
+        if record.get("index") != len(results):
+            break
+        results.append(record)
+    for record in results:
+        run.emit("sample_verified", **sample_event(record))
     for index in range(len(results), images.shape[0]):
         seeded(run.seed, k, f"verify/{index}")
         outcome = verify.verify_samples(small, images[index:index + 1], labels[index:index + 1], run.verify_eps,
                                         settings["mode"], settings["timeout"], settings["pgdSteps"],
-                                        settings["pgdRestarts"])[0]
-        event = {**outcome.to_event(), "round": k, "index": index}
-        files.append_jsonl(event, partial)
+                                        settings["pgdRestarts"], first_index=index)[0]
+        event = {"round": k, **outcome.to_event()}
+        record = {**event, "counterexample": flat_counterexample(outcome.counterexample)}
+        files.append_jsonl(record, partial)
         run.emit("sample_verified", **event)
-        results.append(event)
+        results.append(record)
     stored = {"eps": run.verify_eps, "mode": settings["mode"], **verification_totals(results), "results": results}
     size = files.save_json(stored, path)
     if os.path.exists(partial):
         os.remove(partial)
     _artifact(run, k, "verification", path, size)
     return stored
+
+
+def sample_event(record: dict) -> dict:
+    """The sample_verified fields of a stored per-sample record (counterexamples stay in the files)."""
+    return {key: value for key, value in record.items() if key != "counterexample"}
+
+
+def flat_counterexample(point) -> list | None:
+    """A counterexample (*input_shape) as a flat NCHW list of floats, for the server's audit; None stays None."""
+    if point is None:
+        return None
+    return [float(v) for v in point.detach().reshape(-1).cpu().tolist()]
+
+
+def write_verification_samples(run_dir: str, images: torch.Tensor, labels: torch.Tensor, eps: float) -> None:
+    """<run dir>/verification_samples.json, once: the images the verifier saw, so that the
+    server can recompute clean accuracy and replay counterexamples with another runtime.
+
+    images (N, C, H, W) in [0, 1]; labels (N,). Indices are positions in the test set.
+    """
+    path = os.path.join(run_dir, "verification_samples.json")
+    if os.path.exists(path):
+        return
+    flat = images.detach().reshape(images.shape[0], -1).cpu()
+    files.save_json({"eps": float(eps), "shape": [int(s) for s in images.shape[1:]],
+                     "indices": list(range(int(images.shape[0]))), "labels": [int(v) for v in labels.cpu().tolist()],
+                     "images": [[float(v) for v in row] for row in flat.tolist()]}, path)
 
 
 def verification_totals(results: list) -> dict:
@@ -451,20 +490,26 @@ def phase_export(run: Run, k: int, small) -> None:
         return
     from .onnx_io import export_onnx
     _phase(run, k, "export")
-    tmp = path + ".tmp"
+    tmp = os.path.join(os.path.dirname(path), ".model.onnx.tmp")     # renamed once complete
     export_onnx(small, tuple(run.info.input_shape), tmp)
     os.replace(tmp, path)
     _artifact(run, k, "onnx", path, os.path.getsize(path))
+
+
+def _stability_total(stability: dict | None, name: str):
+    """verify.unstable_ratio / verify.instability_total of the stored layers (None without statistics)."""
+    if stability is None:
+        return None
+    from . import verify
+    return getattr(verify, name)(stability["layers"])
 
 
 def phase_metrics(run: Run, k: int, mask: dict, evaluation: dict, stability, verification) -> dict:
     """The round's summary: the round_finished fields, stored in metrics.json."""
     model = _new_model(run)
     ratio, channel_ratio = _counted(run, model, mask)
-    neurons = sum(layer["neurons"] for layer in stability["layers"]) if stability else 0
     totals = verification or {}
-    stored = [files.load_json(p) for p in (os.path.join(run.paths.round_dir(k), "prune.json"),
-                                            run.paths.history(k)) if os.path.exists(p)]
+    stored = [files.load_json(p) for p in (run.paths.prune(k), run.paths.history(k)) if os.path.exists(p)]
     seconds = sum(s.get("seconds", 0.0) for s in stored) + evaluation.get("seconds", 0.0) \
         + (stability or {}).get("seconds", 0.0) + totals.get("seconds", 0.0)
     payload = {
@@ -475,9 +520,8 @@ def phase_metrics(run: Run, k: int, mask: dict, evaluation: dict, stability, ver
         "verified": totals.get("verified", 0), "falsified": totals.get("falsified", 0),
         "unknown": totals.get("unknown", 0), "misclassified": totals.get("misclassified", 0),
         "samples": totals.get("samples", 0), "meanVerifySeconds": totals.get("meanVerifySeconds"),
-        "unstableRatio": (sum(l["ibp"]["unstable"] for l in stability["layers"]) / neurons
-                          if stability and neurons else None),
-        "instability": sum(l["instability"] for l in stability["layers"]) if stability else None,
+        "unstableRatio": _stability_total(stability, "unstable_ratio"),
+        "instability": _stability_total(stability, "instability_total"),
         "seconds": seconds, "layers": layer_report(model, mask),
     }
     size = files.save_json(payload, run.paths.metrics(k))
@@ -529,11 +573,13 @@ def _import_dense(run: Run, cache: RunPaths) -> None:
         return
     _log(run, f"reusing the dense round and initial weights from {cache.root}")
     if not os.path.exists(run.paths.init):
-        files.copy_file(cache.init, run.paths.init)
+        _artifact(run, None, "init", run.paths.init, files.copy_file(cache.init, run.paths.init))
     for name in ROUND_FILES[:-1]:
         source, target = os.path.join(cache.round_dir(0), name), os.path.join(run.paths.round_dir(0), name)
         if os.path.exists(source) and not os.path.exists(target):
-            files.copy_file(source, target)
+            size = files.copy_file(source, target)
+            if name in ARTIFACT_KINDS:
+                _artifact(run, 0, ARTIFACT_KINDS[name], target, size)
 
 
 def _export_dense(run: Run, cache: RunPaths) -> None:

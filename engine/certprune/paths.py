@@ -5,6 +5,7 @@
       init.pt                     initial weights (state dict); every round rewinds to them
       summary.json                the curve and the best round (written at the end)
       round_<k>/
+        prune.json                how the mask was made (method, target, counted ratios, seconds)
         mask.pt                   {param name: 0/1 tensor}
         checkpoint.pt             trained state dict (full size, pruned entries exactly 0)
         history.json              per-epoch training records
@@ -56,6 +57,9 @@ class RunPaths:
         if k < 0:
             raise ValueError(f"round must be >= 0, got {k}")
         return os.path.join(self.root, f"round_{k}")
+
+    def prune(self, k: int) -> str:
+        return os.path.join(self.round_dir(k), "prune.json")
 
     def mask(self, k: int) -> str:
         return os.path.join(self.round_dir(k), "mask.pt")

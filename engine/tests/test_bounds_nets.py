@@ -6,10 +6,21 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 import torch
 from torch import nn
 
 from certprune.models import Normalize
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """These networks are tiny: one thread is faster than two and immune to a busy machine.
+    (Import this fixture into a test module to apply it there; the setting is restored.)"""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def random_mlp(gen: torch.Generator, input_shape=(1, 3, 3), widths=(8, 8), classes=3,

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from certprune.bounds import compute_bounds, margin_spec
-from test_bounds_nets import random_cnn, random_mlp, reference_eval_model, sample_box
+from test_bounds_nets import (random_cnn, random_mlp, reference_eval_model, sample_box,  # noqa: F401
+                              single_thread)
 
 METHODS = ["ibp", "crown-ibp", "crown", "alpha-crown"]
 TOL = 1e-4  # float32 rounding in bounds and forward passes of O(10) magnitude
@@ -20,6 +21,12 @@ def _outputs(model, points, spec):
 def _check_all_methods(model, reference, lower_box, upper_box, spec, gen, clean=None, n=2000):
     points = sample_box(gen, lower_box, upper_box, n)
     outs = _outputs(reference, points, spec)  # (B, n, S)
+    # Every layer's sampled values once: (B, n, *shape) per Sequential index.
+    flat, acts = points.reshape(-1, *points.shape[2:]), {}
+    with torch.no_grad():
+        for i, layer in enumerate(reference):
+            acts[i] = flat.reshape(points.shape[0], points.shape[1], *flat.shape[1:])
+            flat = layer(flat)
     crown = None
     for method in METHODS:
         b = compute_bounds(model, lower_box, upper_box, method=method, spec=spec, clean_input=clean,
@@ -31,9 +38,7 @@ def _check_all_methods(model, reference, lower_box, upper_box, spec, gen, clean=
             assert bool((outs >= b.ibp_lower.detach().unsqueeze(1) - TOL).all())
         # Pre-activation bounds contain the sampled pre-activations too.
         for (l, u), idx in zip(b.preactivations, b.relu_indices):
-            with torch.no_grad():
-                z = reference[:idx](points.reshape(-1, *points.shape[2:]))
-            z = z.reshape(points.shape[0], points.shape[1], *z.shape[1:])
+            z = acts[idx]
             assert bool((z >= l.detach().unsqueeze(1) - TOL).all()), f"{method} pre-activation {idx}"
             assert bool((z <= u.detach().unsqueeze(1) + TOL).all()), f"{method} pre-activation {idx}"
         if method == "crown":

@@ -210,8 +210,7 @@ def test_every_method_runs_through_the_runner_on_a_shared_dense_round(tmp_path):
     for method, regularizer in cases:
         config = small_config(data={"trainSize": 32, "testSize": 20}, pruning={"method": method, "rounds": 1, "hydraEpochs": 1, "scope": "conv-linear"
                                        if method in ("imp", "random") else "conv"},
-                              training={"regime": "ibp", "epochs": 1, "regularizer": regularizer, "epsStart": 1,
-                                        "epsLength": 1})
+                              training={"regime": "natural", "epochs": 1, "regularizer": regularizer})
         summary = run_experiment(config, str(tmp_path / method), Events(), shared_dir=shared)
         last = summary["curve"][1]
         if method in ("struct-lth", "slim", "nrs-channel"):
@@ -219,3 +218,17 @@ def test_every_method_runs_through_the_runner_on_a_shared_dense_round(tmp_path):
         else:
             total = 16 * 16 + 32 * 16 * 16 + (512 * 100 if method in ("imp", "random") else 0)
             assert abs(last["remainingRatio"] - round(total * 0.8) / total) < 1e-9, method
+
+
+def test_load_round_model_gives_the_trained_network_of_a_round(imp_run):
+    folder = imp_run[0]
+    model, config = experiment.load_round_model(str(folder), 2)
+    assert config["pruning"]["method"] == "imp" and not model.training
+    run = prepare_run(small_config(), str(folder), lambda *a, **k: None)
+    full, _ = experiment.trained_model(run, 2)
+    x = torch.rand(4, 1, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(model(x), full(x), atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="rounds with one: \\[0, 1, 2\\]"):
+        experiment.load_round_model(str(folder), 5)
+    assert experiment.has_progress(str(folder)) and not experiment.has_progress(str(folder / "nothing"))

@@ -304,3 +304,12 @@ def test_scope_conv_on_an_mlp_explains_itself():
         assert "conv-linear" in str(e)
     else:
         raise AssertionError("scope conv on an MLP must fail with advice")
+
+
+def test_runner_inputs_follow_the_papers_hydra_settings():
+    from certprune.protocol import load_config
+    from certprune.pruning.inputs import prune_settings
+    certified = prune_settings(load_config({"training": {"regime": "crown-ibp"}}), 0.8)
+    fgsm = prune_settings(load_config({"training": {"regime": "fgsm"}, "pruning": {"scope": "conv-linear"}}), 0.5)
+    assert (certified.hydra_epochs, certified.hydra_lr, certified.hydra_milestones) == (20, 0.001, (10, 15))
+    assert (fgsm.hydra_lr, fgsm.scope, fgsm.target_ratio) == (0.01, "conv-linear", 0.5)

@@ -133,8 +133,9 @@ def test_natural_training_learns_synthetic_and_reports_epochs():
 
 
 def test_seeded_training_is_identical_on_cpu():
-    data = load_dataset("synthetic", "train", size=300)
-    settings = TrainingSettings.from_config({"regime": "fgsm", "epochs": 1, "epsStart": 1, "epsLength": 0}, data.info)
+    data = load_dataset("synthetic", "train", size=128)
+    settings = TrainingSettings.from_config({"regime": "fgsm", "epochs": 1, "epsStart": 1, "epsLength": 0,
+                                             "batchSize": 32}, data.info)
     states = []
     for _ in range(2):
         model = _synthetic_model(seed=3)
@@ -145,13 +146,13 @@ def test_seeded_training_is_identical_on_cpu():
 
 @pytest.mark.parametrize("regime", ["natural", "fgsm"])
 def test_masked_weights_stay_exactly_zero(regime):
-    data = load_dataset("synthetic", "train", size=256)
+    data = load_dataset("synthetic", "train", size=128)
     model = _synthetic_model()
     generator = torch.Generator().manual_seed(0)
     masks = {name: (torch.rand(p.shape, generator=generator) < 0.5).float()
              for name, p in model.named_parameters() if name.endswith("weight") and p.dim() > 1}
     settings = TrainingSettings.from_config({"regime": regime, "epochs": 1, "epsStart": 1, "epsLength": 0,
-                                             "weightDecay": 0.1}, data.info)
+                                             "weightDecay": 0.1, "batchSize": 64}, data.info)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     apply_masks(model, masks)
     optimizer = make_optimizer(model.parameters(), settings)

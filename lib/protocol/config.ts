@@ -11,7 +11,7 @@ const nullableDefault = <T extends z.ZodType>(schema: T, description: string) =>
   schema.nullable().default(null).describe(description);
 
 export const DATASETS = ["synthetic", "fashion-mnist", "cifar10", "svhn", "imagenet64"] as const;
-export const ARCHS = ["cnn7", "cnn4", "mlp"] as const;
+export const ARCHS = ["cnn7", "cnn4", "mlp", "onnx"] as const;
 export const REGIMES = ["natural", "fgsm", "ibp", "crown-ibp"] as const;
 export const REGULARIZERS = ["none", "rs", "nrs", "slim"] as const;
 export const PRUNING_METHODS = [
@@ -36,8 +36,12 @@ export const DataConfig = z
 
 export const ModelConfig = z
   .object({
-    arch: z.enum(ARCHS).default("cnn7").describe("Network: the paper's cnn7, a small cnn4, or an MLP."),
+    arch: z.enum(ARCHS).default("cnn7").describe("Network: the paper's cnn7, a small cnn4, an MLP, or an uploaded ONNX model."),
     widths: z.array(int(1, 8192)).min(1).max(16).default([100, 100]).describe("Hidden widths of the MLP."),
+    onnx: nullableDefault(
+      z.string().min(1).max(1024),
+      "With arch 'onnx': path of the uploaded model (verified only, not trained or pruned).",
+    ),
   })
   .strict();
 

@@ -7,47 +7,95 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { EngineEvent, RunEvent, RunStatus } from "@/lib/protocol";
+import { TERMINAL_STATUSES, type EngineEvent, type RunConfig } from "@/lib/protocol";
 import type { EventBus } from "../events/bus";
 import type { ServerSettings } from "../settings";
 import type { Run, RunStore } from "../store/runs";
-import { EngineProcess, type EngineExit } from "./engineProcess";
-import { foldSummary, summaryProgress, type SummaryState } from "./summary";
+import { EngineProcess } from "./engineProcess";
+import { RunRecorder } from "./recorder";
+
+/** What the routers ask of a runner, the embedded one here or the multi-host one (server/queue). */
+export interface Runner {
+  /** Resumes what a server stop interrupted, then starts queued runs. */
+  start(): void;
+  /** Stops what this process runs; their runs resume at the next start. */
+  stop(): Promise<void>;
+  /** Starts queued runs while there is room. */
+  schedule(): void;
+  /** Puts a run (back) in the queue; it resumes from its last finished phase. */
+  requeue(runId: string): void;
+  /** Cancels a queued run at once, a running one within a few seconds; finished rounds stay. */
+  cancel(runId: string): Promise<void>;
+  /** Cancels the run if it has not ended, then deletes it, its events and its folder. */
+  remove(runId: string): Promise<void>;
+  /** The run's artifact folder, as this server sees it. */
+  runDir(runId: string): string;
+}
 
 interface ActiveRun {
   engine: EngineProcess;
-  summary: SummaryState;
   failure: string | null;
   finished: boolean;
   cancelRequested: boolean;
   exited: Promise<void>;
 }
 
-export class JobRunner {
+/** Where a run's artifacts live: `<dataDir>/runs/<id>`. */
+export function runDir(dataDir: string, runId: string): string {
+  return path.join(dataDir, "runs", runId);
+}
+
+/** The folder a sweep's runs share (its dense round and initial weights). */
+export function sweepDir(dataDir: string, sweepId: string): string {
+  return path.join(dataDir, "sweeps", sweepId);
+}
+
+/**
+ * Writes the run's config.json into its folder and returns the engine's arguments; a
+ * sweep's runs also get the sweep's shared folder.
+ */
+export function prepareEngine(dataDir: string, run: { id: string; config: RunConfig; sweepId: string | null }): string[] {
+  const dir = runDir(dataDir, run.id);
+  mkdirSync(dir, { recursive: true });
+  const configPath = path.join(dir, "config.json");
+  writeFileSync(configPath, JSON.stringify(run.config, null, 2));
+  const shared = run.sweepId ? ["--shared", sweepDir(dataDir, run.sweepId)] : [];
+  return ["run", "--config", configPath, "--out", dir, ...shared];
+}
+
+export class JobRunner implements Runner {
   private readonly active = new Map<string, ActiveRun>();
+  private readonly recorder: RunRecorder;
   private stopping = false;
 
   constructor(
     private readonly store: RunStore,
-    private readonly bus: EventBus,
+    bus: EventBus,
     private readonly settings: ServerSettings,
-  ) {}
+  ) {
+    this.recorder = new RunRecorder(store, bus);
+  }
 
   runDir(runId: string): string {
-    return path.join(this.settings.dataDir, "runs", runId);
+    return runDir(this.settings.dataDir, runId);
   }
 
   /** Requeue runs interrupted by a server stop, then fill the free slots. */
   start(): void {
     for (const run of this.store.withStatus("running")) {
-      this.requeue(run.id);
-      this.record(run.id, { type: "log", seq: 0, time: new Date().toISOString(), level: "warning", message: "server restarted while this run was running: resuming from its last finished phase" });
+      this.recorder.queued(run.id);
+      this.recorder.log(run.id, "warning", "server restarted while this run was running: resuming from its last finished phase");
     }
     this.schedule();
   }
 
   isActive(runId: string): boolean {
     return this.active.has(runId);
+  }
+
+  /** The process id of the run's engine while it runs (for operators and tests). */
+  enginePid(runId: string): number | undefined {
+    return this.active.get(runId)?.engine.pid;
   }
 
   schedule(): void {
@@ -63,7 +111,7 @@ export class JobRunner {
     const active = this.active.get(runId);
     if (!active) {
       const run = this.store.get(runId);
-      if (run?.status === "queued") this.end(runId, "cancelled", "cancelled before it started");
+      if (run?.status === "queued") this.recorder.end(runId, "cancelled", "cancelled before it started");
       return;
     }
     active.cancelRequested = true;
@@ -81,21 +129,23 @@ export class JobRunner {
     await Promise.all(exits);
   }
 
-  removeArtifacts(runId: string): void {
+  async remove(runId: string): Promise<void> {
+    const run = this.store.get(runId);
+    if (run && !TERMINAL_STATUSES.includes(run.status)) await this.cancel(runId);
+    this.store.delete(runId);
     rmSync(this.runDir(runId), { recursive: true, force: true });
   }
 
+  requeue(runId: string): void {
+    this.recorder.queued(runId);
+  }
+
   private launch(run: Run): void {
-    const dir = this.runDir(run.id);
-    mkdirSync(dir, { recursive: true });
-    const configPath = path.join(dir, "config.json");
-    writeFileSync(configPath, JSON.stringify(run.config, null, 2));
-    this.store.markRunning(run.id);
-    this.recordStatus(run.id, "running", null);
+    const args = prepareEngine(this.settings.dataDir, run);
+    this.recorder.running(run.id);
     let resolveExit!: () => void;
     const active: ActiveRun = {
       engine: null as unknown as EngineProcess,
-      summary: run.summary,
       failure: null,
       finished: false,
       cancelRequested: false,
@@ -103,77 +153,25 @@ export class JobRunner {
     };
     this.active.set(run.id, active);
     const env = { ...process.env, CERTPRUNE_DATA: this.settings.datasetsDir };
-    active.engine = new EngineProcess(
-      this.settings.enginePath,
-      ["run", "--config", configPath, "--out", dir],
-      env,
-      {
-        onEvent: (event) => this.onEvent(run, active, event),
-        onExit: (exit) => {
-          this.onExit(run, active, exit);
-          resolveExit();
-        },
+    active.engine = new EngineProcess(this.settings.enginePath, args, env, {
+      onEvent: (event) => this.onEvent(run.id, active, event),
+      onExit: (exit) => {
+        this.active.delete(run.id);
+        // A server shutdown leaves the run 'running': it resumes at the next start.
+        if (!(this.stopping && !active.finished && !active.cancelRequested)) {
+          this.recorder.settle(run.id, { ...active, exit });
+          this.schedule();
+        }
+        resolveExit();
       },
-    );
+    });
   }
 
-  private onEvent(run: Run, active: ActiveRun, event: EngineEvent): void {
+  private onEvent(runId: string, active: ActiveRun, event: EngineEvent): void {
     if (event.type === "failed") active.failure = event.reason;
     if (event.type === "finished") active.finished = true;
-    active.summary = foldSummary(active.summary, event);
-    this.store.update(run.id, { summary: active.summary, progress: summaryProgress(run.config, active.summary) });
-    this.record(run.id, event);
+    // A server shutdown stops the engine; that is no failure of the run, which resumes at the next start.
+    if (this.stopping && event.type === "failed" && !active.cancelRequested) return;
+    this.recorder.engineEvent(runId, event);
   }
-
-  private onExit(run: Run, active: ActiveRun, exit: EngineExit): void {
-    this.active.delete(run.id);
-    if (this.stopping && !active.finished && !active.cancelRequested) return; // resumes at next start
-    if (active.finished && exit.code === 0) {
-      this.store.update(run.id, { progress: 1 });
-      this.end(run.id, "finished", null);
-    } else if (active.cancelRequested) {
-      this.end(run.id, "cancelled", "cancelled by a researcher");
-    } else {
-      const reason = active.failure ?? describeExit(exit);
-      if (!active.failure) {
-        // The engine died without saying why (killed, out of memory): say it for it.
-        this.record(run.id, {
-          type: "failed",
-          seq: 0,
-          time: new Date().toISOString(),
-          reason,
-          detail: exit.stderrTail.slice(-4000) || null,
-          phase: null,
-        });
-      }
-      this.end(run.id, "failed", reason);
-    }
-    this.schedule();
-  }
-
-  /** Puts a run (back) in the queue; it resumes from its last finished phase. */
-  requeue(runId: string): void {
-    this.store.requeue(runId);
-    this.recordStatus(runId, "queued", null);
-  }
-
-  private end(runId: string, status: Exclude<RunStatus, "queued" | "running">, error: string | null): void {
-    this.store.markEnded(runId, status, error);
-    this.recordStatus(runId, status, error);
-  }
-
-  private recordStatus(runId: string, status: RunStatus, error: string | null): void {
-    this.record(runId, { type: "status", time: new Date().toISOString(), status, error });
-  }
-
-  private record(runId: string, event: RunEvent): void {
-    this.bus.publish(this.store.appendEvent(runId, event));
-  }
-}
-
-function describeExit(exit: EngineExit): string {
-  const lastLine = exit.stderrTail.trim().split("\n").filter(Boolean).pop() ?? "";
-  if (exit.signal === "SIGKILL") return "the engine was killed (SIGKILL; out of memory or stopped by the system)";
-  if (exit.signal) return `the engine stopped on signal ${exit.signal}`;
-  return `the engine exited with code ${exit.code}${lastLine ? `: ${lastLine}` : ""}`;
 }

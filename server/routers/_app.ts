@@ -1,9 +1,17 @@
 /** The root router: one router per noun. The browser imports only the AppRouter type. */
 import { router } from "../trpc";
+import { authRouter } from "./auth";
+import { modelsRouter } from "./models";
+import { resultsRouter } from "./results";
 import { runsRouter } from "./runs";
+import { sharesRouter } from "./shares";
 
 export const appRouter = router({
+  auth: authRouter,
   runs: runsRouter,
+  results: resultsRouter,
+  shares: sharesRouter,
+  models: modelsRouter,
 });
 
 export type AppRouter = typeof appRouter;

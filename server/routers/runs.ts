@@ -1,54 +1,199 @@
-/** runs: launch, list, inspect, cancel, and stream a run's events live. */
+/**
+ * runs: launch (one run or a sweep), list, inspect, cancel, retry, delete, and stream a
+ * run's events live. Everything here needs a signed-in researcher (anonymous visitors
+ * see only share links); cancelling, retrying and deleting are for the run's owner.
+ */
 import { TRPCError, tracked } from "@trpc/server";
+import { createHash } from "node:crypto";
 import { z } from "zod";
-import { RunConfig, TERMINAL_STATUSES, methodLabel } from "@/lib/protocol";
+import { METHOD_LABELS, RunConfig, TERMINAL_STATUSES, methodLabel, type RunConfigInput } from "@/lib/protocol";
 import { runIdOf } from "@/lib/protocol/runId";
-import { publicProcedure, router } from "../trpc";
+import { dataRootProblem } from "../jobs/dataRoots";
+import type { Run } from "../store/runs";
+import { researcherProcedure, router, type Context } from "../trpc";
 
 const RunId = z.string().regex(/^run_[0-9a-f]{16}$/, "not a run id");
+const SweepId = z.string().regex(/^sweep_[0-9a-f]{16}$/, "not a sweep id");
+/** Higher runs first; equal priorities in launch order. */
+const Priority = z.number().int().min(-100, "Priority is at least -100").max(100, "Priority is at most 100");
+const METHOD_NAMES = Object.keys(METHOD_LABELS) as [string, ...string[]];
+const MAX_SWEEP_RUNS = 64;
+
+type ResearcherContext = Context & { user: NonNullable<Context["user"]> };
+
+function findRun(ctx: Context, id: string): Run {
+  const run = ctx.services.runs.get(id);
+  if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `no run ${id}` });
+  return run;
+}
+
+/** The run, when the signed-in researcher may change it (runs from before accounts existed: anyone). */
+function ownRun(ctx: ResearcherContext, id: string, action: string): Run {
+  const run = findRun(ctx, id);
+  if (run.owner !== null && run.owner !== ctx.user.name) {
+    throw new TRPCError({ code: "FORBIDDEN", message: `run ${id} was launched by ${run.owner}; only they can ${action} it` });
+  }
+  return run;
+}
+
+/** Refuses a `data.root` outside the configured data folders, as a field message. */
+function checkDataRoot(ctx: Context, config: RunConfig, field: (string | number)[]): void {
+  if (config.data.root === null) return;
+  const { dataRoots, datasetsDir } = ctx.services.settings;
+  const problem = dataRootProblem(config.data.root, dataRoots, datasetsDir);
+  if (!problem) return;
+  const path = [...field, "data", "root"];
+  // A ZodError made by zod itself (as input validation makes them), so forms show it by field.
+  const cause = z
+    .unknown()
+    .superRefine((_, issue) => issue.addIssue({ code: "custom", path, message: problem }))
+    .safeParse(null).error;
+  throw new TRPCError({ code: "BAD_REQUEST", message: `${path.join(".")}: ${problem}`, cause });
+}
+
+/**
+ * Queues a run, or returns the existing one with the same settings. A failed or cancelled
+ * run of the caller's is resumed (from its last finished phase).
+ */
+function launch(
+  ctx: ResearcherContext,
+  config: RunConfig,
+  options: { label?: string; priority?: number; sweepId?: string },
+): { id: string; created: boolean; resumed: boolean } {
+  const { runs, runner } = ctx.services;
+  const id = runIdOf(config);
+  const existing = runs.get(id);
+  if (existing) {
+    if (options.sweepId) runs.setSweep(id, options.sweepId);
+    const mine = existing.owner === null || existing.owner === ctx.user.name;
+    if (mine && (existing.status === "failed" || existing.status === "cancelled")) {
+      if (options.priority !== undefined) runs.setPriority(id, options.priority);
+      runner.requeue(id);
+      runner.schedule();
+      return { id, created: false, resumed: true };
+    }
+    return { id, created: false, resumed: false };
+  }
+  runs.insert({
+    id,
+    label: options.label || methodLabel(config),
+    config,
+    priority: options.priority ?? 0,
+    sweepId: options.sweepId ?? null,
+    owner: ctx.user.name,
+  });
+  runner.requeue(id); // records the 'queued' status event
+  runner.schedule();
+  return { id, created: true, resumed: false };
+}
+
+/** A sweep's id: the hash of its runs' ids, so the same sweep launched twice is one sweep. */
+function sweepIdOf(runIds: string[]): string {
+  const digest = createHash("sha256").update([...runIds].sort().join(",")).digest("hex");
+  return `sweep_${digest.slice(0, 16)}`;
+}
+
+const unique = <T>(values: T[]) => new Set(values).size === values.length;
 
 export const runsRouter = router({
   /**
    * Queues a run. The id is the hash of the non-default settings, so launching the same
    * configuration again returns the existing run; a failed or cancelled one is resumed.
    */
-  create: publicProcedure
-    .input(z.object({ config: RunConfig, label: z.string().trim().max(120).optional() }))
+  create: researcherProcedure
+    .input(
+      z
+        .object({ config: RunConfig, label: z.string().trim().max(120).optional(), priority: Priority.optional() })
+        .strict(),
+    )
     .mutation(({ ctx, input }) => {
-      const { runs, runner } = ctx.services;
-      const id = runIdOf(input.config);
-      const existing = runs.get(id);
-      if (existing) {
-        if (existing.status === "failed" || existing.status === "cancelled") {
-          runner.requeue(id);
-          runner.schedule();
-          return { id, created: false, resumed: true };
-        }
-        return { id, created: false, resumed: false };
-      }
-      runs.insert({ id, label: input.label || methodLabel(input.config), config: input.config });
-      runner.requeue(id); // records the 'queued' status event
-      runner.schedule();
-      return { id, created: true, resumed: false };
+      checkDataRoot(ctx, input.config, ["config"]);
+      return launch(ctx, input.config, { label: input.label, priority: input.priority });
     }),
 
-  list: publicProcedure.input(z.object({ limit: z.number().int().min(1).max(10_000).optional() }).optional())
-    .query(({ ctx, input }) => ctx.services.runs.list({ limit: input?.limit })),
+  /**
+   * One run per (method, seed) on the same base settings, sharing a sweep id: the engine
+   * trains the dense round (and draws the initial weights) once for all of them.
+   */
+  createSweep: researcherProcedure
+    .input(
+      z
+        .object({
+          base: RunConfig,
+          methods: z
+            .array(z.enum(METHOD_NAMES))
+            .min(1, "Pick at least one method")
+            .max(METHOD_NAMES.length)
+            .refine(unique, "Each method once"),
+          seeds: z
+            .array(z.number().int().min(0).max(2 ** 31 - 1))
+            .min(1, "Give at least one seed")
+            .max(16, "At most 16 seeds")
+            .refine(unique, "Each seed once"),
+          priority: Priority.optional(),
+        })
+        .strict()
+        .refine((s) => s.methods.length * s.seeds.length <= MAX_SWEEP_RUNS, {
+          path: ["seeds"],
+          message: `A sweep has at most ${MAX_SWEEP_RUNS} runs (methods × seeds); split it`,
+        }),
+    )
+    .mutation(({ ctx, input }) => {
+      checkDataRoot(ctx, input.base, ["base"]);
+      const configs = input.methods.flatMap((label) =>
+        input.seeds.map((seed) => {
+          const { method, regularizer } = METHOD_LABELS[label];
+          const config: RunConfigInput = {
+            ...input.base,
+            pruning: { ...input.base.pruning, method },
+            training: { ...input.base.training, regularizer },
+            seed,
+          };
+          return { label, seed, config: RunConfig.parse(config) };
+        }),
+      );
+      const sweepId = sweepIdOf(configs.map((c) => runIdOf(c.config)));
+      const runs = configs.map(({ label, seed, config }) => ({
+        method: label,
+        seed,
+        ...launch(ctx, config, { label: `${label} · seed ${seed}`, priority: input.priority, sweepId }),
+      }));
+      return { sweepId, runs };
+    }),
 
-  get: publicProcedure.input(z.object({ id: RunId })).query(({ ctx, input }) => {
-    const run = ctx.services.runs.get(input.id);
-    if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `no run ${input.id}` });
-    return run;
-  }),
+  list: researcherProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(10_000).optional(), sweepId: SweepId.optional() }).strict().optional())
+    .query(({ ctx, input }) =>
+      input?.sweepId ? ctx.services.runs.inSweep(input.sweepId) : ctx.services.runs.list({ limit: input?.limit }),
+    ),
 
-  cancel: publicProcedure.input(z.object({ id: RunId })).mutation(async ({ ctx, input }) => {
-    const run = ctx.services.runs.get(input.id);
-    if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `no run ${input.id}` });
+  get: researcherProcedure.input(z.object({ id: RunId })).query(({ ctx, input }) => findRun(ctx, input.id)),
+
+  cancel: researcherProcedure.input(z.object({ id: RunId })).mutation(async ({ ctx, input }) => {
+    const run = ownRun(ctx, input.id, "cancel");
     if (TERMINAL_STATUSES.includes(run.status)) {
       throw new TRPCError({ code: "CONFLICT", message: `run ${input.id} has already ${run.status === "finished" ? "finished" : "ended"}` });
     }
     await ctx.services.runner.cancel(input.id);
-    return ctx.services.runs.get(input.id)!;
+    return findRun(ctx, input.id);
+  }),
+
+  /** Queues a failed or cancelled run again; it resumes from its last finished phase. */
+  retry: researcherProcedure.input(z.object({ id: RunId })).mutation(({ ctx, input }) => {
+    const run = ownRun(ctx, input.id, "retry");
+    if (run.status !== "failed" && run.status !== "cancelled") {
+      throw new TRPCError({ code: "CONFLICT", message: `run ${input.id} is ${run.status}; only failed or cancelled runs can be retried` });
+    }
+    ctx.services.runner.requeue(input.id);
+    ctx.services.runner.schedule();
+    return findRun(ctx, input.id);
+  }),
+
+  /** Stops the run if it is running, then removes it, its events and its artifact folder. */
+  delete: researcherProcedure.input(z.object({ id: RunId })).mutation(async ({ ctx, input }) => {
+    ownRun(ctx, input.id, "delete");
+    await ctx.services.runner.remove(input.id);
+    return { id: input.id, deleted: true };
   }),
 
   /**
@@ -56,7 +201,7 @@ export const runsRouter = router({
    * reconnects sends the last id it saw and continues from there, without gaps. Ends
    * after the run's terminal status.
    */
-  events: publicProcedure
+  events: researcherProcedure
     .input(z.object({ id: RunId, lastEventId: z.string().regex(/^\d+$/).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const { runs, bus } = ctx.services;
@@ -75,6 +220,7 @@ export const runsRouter = router({
         }
         const current = runs.get(input.id);
         if (ended && current && TERMINAL_STATUSES.includes(current.status)) return;
+        if (!current) return; // deleted meanwhile
         for await (const stored of live) {
           if (stored.id <= lastId) continue;
           lastId = stored.id;

@@ -4,7 +4,7 @@
  * report wins, as on the live run page.
  */
 import type { EventOf } from "@/lib/protocol";
-import type { OutcomeCounts, RoundResult } from "@/lib/compare";
+import { roundResultOf, type OutcomeCounts, type RoundResult } from "@/lib/compare";
 import type { DB } from "./db";
 
 export class ResultQueries {
@@ -17,15 +17,16 @@ export class ResultQueries {
       .all(runId) as { data: string }[];
     const byRound = new Map<number, RoundResult>();
     for (const row of rows) {
-      const { type: _type, seq: _seq, time: _time, ...result } = JSON.parse(row.data) as EventOf<"round_finished">;
+      const result = roundResultOf(JSON.parse(row.data) as EventOf<"round_finished">);
       byRound.set(result.round, result);
     }
     return [...byRound.values()].sort((a, b) => a.round - b.round);
   }
 
   /**
-   * Outcome counts per round from the sample_verified events, counting each (round, sample)
-   * once with its latest status. Computed in SQL: a run can hold thousands of samples.
+   * Outcome counts per round from the sample_verified events of the rounds still being
+   * verified (those after the last round_finished: a finished round reports its counts),
+   * counting each (round, sample) once with its latest status, in SQL.
    */
   sampleOutcomes(runId: string): ({ round: number } & OutcomeCounts)[] {
     const rows = this.db
@@ -33,10 +34,13 @@ export class ResultQueries {
         `SELECT round, status, COUNT(*) AS n FROM (
            SELECT json_extract(data, '$.round') AS round, json_extract(data, '$.index') AS sample,
                   json_extract(data, '$.status') AS status, MAX(id)
-           FROM events WHERE run_id = ? AND type = 'sample_verified' GROUP BY round, sample
+           FROM events
+           WHERE run_id = ? AND type = 'sample_verified'
+             AND id > COALESCE((SELECT MAX(id) FROM events WHERE run_id = ? AND type = 'round_finished'), 0)
+           GROUP BY round, sample
          ) GROUP BY round, status ORDER BY round`,
       )
-      .all(runId) as { round: number; status: keyof OutcomeCounts; n: number }[];
+      .all(runId, runId) as { round: number; status: keyof OutcomeCounts; n: number }[];
     const byRound = new Map<number, { round: number } & OutcomeCounts>();
     for (const row of rows) {
       const counts = byRound.get(row.round) ?? { round: row.round, verified: 0, falsified: 0, unknown: 0, misclassified: 0 };

@@ -4,7 +4,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, screenshotPath, startDashboard, waitFor, type Dashboard } from "../harness";
+import { launchBrowser, screenshotPath, sessionCookie, signIn, startDashboard, waitFor, type Dashboard } from "../harness";
 
 const EPOCHS = 60;
 let dashboard: Dashboard;
@@ -26,6 +26,7 @@ describe("launch and watch a run", () => {
 
   it("launches from the form, survives a reload mid-run, and reaches 100%", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, dashboard);
     await page.goto(`${dashboard.url}/runs/new`);
     await page.getByRole("button", { name: "Synthetic smoke test" }).click();
     await page.getByLabel("Epochs per round").fill(String(EPOCHS));
@@ -61,6 +62,7 @@ describe("launch and watch a run", () => {
     await dashboard.stop();
     dashboard = await startDashboard({ dataDir });
     const page = await browser.newPage();
+    await signIn(page, dashboard);
     await page.goto(runUrl.replace(/^http:\/\/[^/]+/, dashboard.url));
     await waitFor("the stored chart", async () => (await page.getByTestId("training-chart").count()) > 0 && (await chartPoints(page)) === EPOCHS);
     expect(await page.getByTestId("run-status").textContent()).toBe("finished");
@@ -69,6 +71,7 @@ describe("launch and watch a run", () => {
 
   it("shows the server's field-level messages for invalid settings and launches nothing", async () => {
     const page = await browser.newPage();
+    await signIn(page, dashboard);
     await page.goto(`${dashboard.url}/runs/new`);
     await page.getByLabel("Epochs per round").fill("0");
     await page.getByLabel("Timeout per sample (s)").fill("-5");
@@ -77,7 +80,7 @@ describe("launch and watch a run", () => {
     expect(await page.getByTestId("error-verification.timeout").textContent()).toMatch(/>\s*0|positive/i);
     expect(page.url()).toMatch(/\/runs\/new$/);
     await page.screenshot({ path: screenshotPath("launch-form-errors"), fullPage: true });
-    const list = await (await fetch(`${dashboard.url}/api/trpc/runs.list`)).json();
+    const list = await (await fetch(`${dashboard.url}/api/trpc/runs.list`, { headers: { cookie: await sessionCookie(dashboard) } })).json();
     expect(list.result.data).toHaveLength(1);
     await page.close();
   });

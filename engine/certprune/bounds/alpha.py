@@ -7,6 +7,7 @@ bound. Iteration 0 uses CROWN's slopes, so the result is never looser than CROWN
 from __future__ import annotations
 
 import math
+import time
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -21,10 +22,14 @@ from .values import Relaxation
 def optimize_alpha(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
                    pre: Dict[int, Tuple[Tensor, Tensor]], iterations: int = 20, lr: float = 0.1,
                    bound_upper: bool = True, lr_decay: float = 0.98,
+                   init_alpha: Optional[Dict[int, Tensor]] = None, deadline: Optional[float] = None,
                    ) -> Tuple[Tensor, Optional[Tensor], Dict[int, Tensor]]:
     """Optimised (lower (B, S), upper (B, S) or None, best lower-bound slopes per ReLU).
 
     pre: position -> (l, u) pre-activation bounds of every ReLU (treated as constants).
+    init_alpha: position -> (B, S, *shape) lower-bound slopes to start from (default CROWN's);
+    with iterations=0 this evaluates the bound at exactly those slopes.
+    deadline: a time.monotonic() value after which the optimisation stops (best so far kept).
     """
     batch = x_lower.shape[0]
     out_shape = graph.output_shape
@@ -35,7 +40,8 @@ def optimize_alpha(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
         l, u = pre[p]
         return BoundReLU.default_alpha(l, u).unsqueeze(1).expand(batch, out_dim, *l.shape[1:]).clone()
 
-    alpha_l = {p: initial(p).requires_grad_() for p in pre}
+    alpha_l = {p: (init_alpha[p].detach().to(x_lower).clone() if init_alpha is not None else initial(p))
+               .requires_grad_() for p in pre}
     alpha_u = {p: initial(p).requires_grad_() for p in pre} if bound_upper else {}
     best_alpha = {p: a.detach().clone() for p, a in alpha_l.items()}
     params = list(alpha_l.values()) + list(alpha_u.values())
@@ -62,7 +68,7 @@ def optimize_alpha(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
                         best_alpha[p] = torch.where(mask, alpha_l[p].detach(), best_alpha[p])
                     if upper is not None:
                         best_upper = torch.minimum(best_upper, upper)
-            if step == iterations or optimizer is None:
+            if step == iterations or optimizer is None or (deadline is not None and time.monotonic() > deadline):
                 break
             loss = -lower.sum() + (upper.sum() if upper is not None else 0.0)
             optimizer.zero_grad()

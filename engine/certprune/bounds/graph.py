@@ -12,8 +12,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
-from .operators import (BoundBatchNorm, BoundConv2d, BoundIdentity, BoundLinear, BoundNormalize,
-                        BoundOp, BoundReLU, BoundReshape)
+from .layers import ElementwiseAffine, Reshape
+from .operators import (BoundBatchNorm, BoundConv2d, BoundElementwiseAffine, BoundIdentity, BoundLinear,
+                        BoundNormalize, BoundOp, BoundReLU, BoundReshape)
 
 # builder(module, index, in_shape, clean_activation) -> BoundOp
 Builder = Callable[[nn.Module, int, Tuple[int, ...], Optional[Tensor]], BoundOp]
@@ -75,6 +76,8 @@ OPERATOR_TABLE: Dict[type, Builder] = {
     nn.Flatten: _reshape,
     nn.Unflatten: _reshape,
     nn.Identity: lambda m, index, in_shape, clean: BoundIdentity(index, in_shape),
+    Reshape: _reshape,
+    ElementwiseAffine: lambda m, index, in_shape, clean: BoundElementwiseAffine(index, in_shape, m.scale, m.shift),
 }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -24,7 +25,8 @@ def interval_pass(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor) -> List[I
 
 
 def preactivation_bounds(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor, crown: bool,
-                         memory_elements: int = 2 ** 25, upto: Optional[int] = None
+                         memory_elements: int = 2 ** 25, upto: Optional[int] = None,
+                         deadline: Optional[float] = None
                          ) -> Tuple[Dict[int, Tuple[Tensor, Tensor]], Dict[int, Relaxation], Interval]:
     """Bounds of every ReLU's input, layer by layer.
 
@@ -35,6 +37,8 @@ def preactivation_bounds(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor, cr
     Returns (position -> (l, u) each (B, *shape), position -> Relaxation, the IBP interval
     of the last operator's output computed through the refined layers).
     upto: stop after the operator at this position (default: the whole graph).
+    deadline: a time.monotonic() value; once passed, the remaining neurons keep their IBP
+    bounds (still sound, only looser) so that a time limit is honoured.
     """
     iv = Interval(x_lower, x_upper)
     pre: Dict[int, Tuple[Tensor, Tensor]] = {}
@@ -46,8 +50,9 @@ def preactivation_bounds(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor, cr
             lower, upper = iv.lower, iv.upper
             # Before the first ReLU, IBP through element-wise maps and one affine map is exact.
             ibp_exact = not pre and general_affine <= 1
-            if crown and not ibp_exact:
-                lower, upper = _crown_refine(graph, pos, x_lower, x_upper, relax, lower, upper, memory_elements)
+            if crown and not ibp_exact and not _past(deadline):
+                lower, upper = _crown_refine(graph, pos, x_lower, x_upper, relax, lower, upper, memory_elements,
+                                             deadline)
             pre[pos] = (lower, upper)
             relax[pos] = BoundReLU.relaxation(lower, upper)
             iv = Interval(torch.relu(lower), torch.relu(upper))
@@ -58,9 +63,17 @@ def preactivation_bounds(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor, cr
     return pre, relax, iv
 
 
+#: target duration of one chunk of intermediate CROWN passes when a deadline is set.
+CHUNK_SECONDS = 0.5
+
+
+def _past(deadline: Optional[float]) -> bool:
+    return deadline is not None and time.monotonic() > deadline
+
+
 def _crown_refine(graph: BoundGraph, pos: int, x_lower: Tensor, x_upper: Tensor,
                   relax: Dict[int, Relaxation], lower: Tensor, upper: Tensor,
-                  memory_elements: int) -> Tuple[Tensor, Tensor]:
+                  memory_elements: int, deadline: Optional[float] = None) -> Tuple[Tensor, Tensor]:
     """CROWN bounds of ReLU ``pos``'s input for neurons unstable in [lower, upper]."""
     batch = lower.shape[0]
     shape = tuple(lower.shape[1:])
@@ -71,13 +84,24 @@ def _crown_refine(graph: BoundGraph, pos: int, x_lower: Tensor, x_upper: Tensor,
     # The backward pass holds (B, chunk, *layer) coefficients; keep the widest under budget.
     widest = max(max(math.prod(op.in_shape), math.prod(op.out_shape))
                  for op in graph.ops[:pos])
-    chunk = max(1, memory_elements // max(1, batch * widest))
+    most = max(1, memory_elements // max(1, batch * widest))
+    # With a deadline, chunks start small and grow to ~CHUNK_SECONDS each, so that the
+    # deadline is checked often enough even on a slow CPU.
+    chunk = most if deadline is None else min(most, 32)
     flat_l, flat_u = flat_l.clone(), flat_u.clone()
-    for start in range(0, unstable.numel(), chunk):
+    start = 0
+    while start < unstable.numel():
+        if _past(deadline):
+            break
+        began = time.monotonic()
         idx = unstable[start:start + chunk]
         A = identity_start(batch, shape, lower, idx)
         lin = backward_from(graph, pos - 1, A, A, relax)
         lo, up = concretize(lin, x_lower, x_upper)  # (B, len(idx))
         flat_l[:, idx] = torch.maximum(flat_l[:, idx], lo)
         flat_u[:, idx] = torch.minimum(flat_u[:, idx], up)
+        start += idx.numel()
+        if deadline is not None:
+            rate = idx.numel() / max(1e-6, time.monotonic() - began)
+            chunk = int(min(most, max(8, rate * CHUNK_SECONDS)))
     return flat_l.reshape(batch, *shape), flat_u.reshape(batch, *shape)

@@ -95,7 +95,12 @@ def main(args) -> int:
         writer.emit("started", runId=run_id(config), config=config, device=str(device.type),
                     torchVersion=torch.__version__, resumed=resumed)
         log.info("run %s on %s (python %s, torch %s)", run_id(config), device, platform.python_version(), torch.__version__)
-        experiment.run_experiment(config, args.out, writer.emit, device=device, shared_dir=args.shared, phase=phase)
+        if config["model"]["arch"] == "onnx":
+            # A model CertPrune did not train: verify it (one round), no training or pruning.
+            from certprune import verify_model
+            verify_model.run_verify_model(config, args.out, writer.emit, device=device, phase=phase)
+        else:
+            experiment.run_experiment(config, args.out, writer.emit, device=device, shared_dir=args.shared, phase=phase)
         return 0
     except Interrupted as e:
         writer.emit("failed", reason=str(e), detail=None, phase=phase.get("name"))

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .random import uniform_like
+from .noise import uniform_like
 from .regularizers import nrs_loss, rs_loss, slim_loss
 
 
@@ -133,7 +133,9 @@ def certified_loss(model, x, y, eps, settings, eps_max):
     the bounds equal the margins, so the loss is the clean CE and the bound pass is skipped.
     Returns (loss, stats, bound result or None).
     """
-    logits = model(x)  # (B, K)
+    # Only the eps-0 loss needs gradients through the clean pass: skip the graph otherwise.
+    with torch.set_grad_enabled(torch.is_grad_enabled() and eps <= 0):
+        logits = model(x)  # (B, K)
     stats = {"count": int(y.numel()), "correct": int((logits.argmax(1) == y).sum())}
     if eps <= 0:
         loss = F.cross_entropy(logits, y)

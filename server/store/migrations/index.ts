@@ -5,9 +5,13 @@
 import * as runs from "./001_runs";
 import * as auth from "./002_auth";
 import * as runOwner from "./003_run_owner";
+import * as shares from "./004_shares";
+import * as audits from "./005_audits";
 
 export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "001_runs", sql: runs.sql },
   { name: "002_auth", sql: auth.sql },
   { name: "003_run_owner", sql: runOwner.sql },
+  { name: "004_shares", sql: shares.sql },
+  { name: "005_audits", sql: audits.sql },
 ];

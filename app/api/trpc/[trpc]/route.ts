@@ -1,16 +1,62 @@
 /** The HTTP entry of the tRPC API (queries, mutations and SSE subscriptions). */
+import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/routers/_app";
 import { getServices } from "@/server/services";
+import { createContext } from "@/server/trpc";
 
 export const dynamic = "force-dynamic";
 
-function handler(req: Request) {
+/** The largest request body accepted: far above any run configuration or sweep. */
+const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BATCH_SIZE = 20;
+
+/** The body as text, read up to `limit` bytes; null when it is longer. */
+async function readBounded(req: Request, limit: number): Promise<string | null> {
+  const declared = Number(req.headers.get("content-length") ?? 0);
+  if (declared > limit) return null;
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function handler(incoming: Request) {
+  let req = incoming;
+  let tooLarge = false;
+  if (incoming.method === "POST") {
+    const body = await readBounded(incoming, MAX_BODY_BYTES);
+    tooLarge = body === null;
+    const headers = new Headers(incoming.headers);
+    headers.delete("content-length");
+    // An over-long body is dropped unread; every call in it answers PAYLOAD_TOO_LARGE.
+    req = new Request(incoming.url, { method: "POST", headers, body: tooLarge ? "{}" : body, signal: incoming.signal });
+  }
   return fetchRequestHandler({
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: () => ({ services: getServices() }),
+    maxBatchSize: MAX_BATCH_SIZE,
+    createContext: (opts) => {
+      if (tooLarge) {
+        throw new TRPCError({
+          code: "PAYLOAD_TOO_LARGE",
+          message: `the request is larger than ${MAX_BODY_BYTES / 1024} KiB; send fewer or smaller settings`,
+        });
+      }
+      return createContext(opts, getServices());
+    },
   });
 }
 

@@ -1,0 +1,11 @@
+import type { Metadata } from "next";
+import { SharedView } from "@/components/share/SharedView";
+import "../../views.css";
+
+// The token is in the URL: keep it out of search engines and out of Referer headers.
+export const metadata: Metadata = { title: "Shared from CertPrune", robots: { index: false, follow: false }, referrer: "no-referrer" };
+
+export default async function SharePage({ params }: { params: Promise<{ token: string }> }) {
+  const { token } = await params;
+  return <SharedView token={token} />;
+}

@@ -1,0 +1,51 @@
+"use client";
+/** Per-layer sparsity of a finished round: remaining weights and channels, layer by layer. */
+import type { RoundResult } from "@/lib/runView";
+import { RoundSelect, useRoundChoice } from "./RoundSelect";
+import styles from "./run.module.css";
+
+export function SparsityTable({ results, ratios }: { results: RoundResult[]; ratios?: ReadonlyMap<number, number> }) {
+  const rounds = results.map((r) => r.round);
+  const [round, setRound] = useRoundChoice(rounds);
+  const current = results.find((r) => r.round === round);
+  if (!current) return <div className="empty">Waiting for round 0 (the dense network) to finish…</div>;
+  const total = current.layers.reduce((a, l) => a + l.weights, 0);
+  const left = current.layers.reduce((a, l) => a + l.remainingWeights, 0);
+  return (
+    <div data-testid="sparsity-section" data-round={current.round}>
+      <div className={styles.sectionControls}>
+        <RoundSelect label="Round" rounds={rounds} value={round} onChange={setRound} ratios={ratios} testId="sparsity-round" />
+        <span className="muted">{left.toLocaleString("en")} of {total.toLocaleString("en")} weights left in these layers</span>
+      </div>
+      <div className={styles.tableScroll}>
+        <table data-testid="sparsity-table">
+          <thead>
+            <tr>
+              <th>layer</th><th>kind</th><th className="num">weights left</th><th className={styles.barCol}>remaining</th>
+              <th className="num">channels left</th>
+            </tr>
+          </thead>
+          <tbody>
+            {current.layers.map((l) => {
+              const fraction = l.weights ? l.remainingWeights / l.weights : 0;
+              return (
+                <tr key={l.name}>
+                  <td>{l.name}</td>
+                  <td>{l.kind}</td>
+                  <td className="num">{l.remainingWeights.toLocaleString("en")} / {l.weights.toLocaleString("en")}</td>
+                  <td className={styles.barCol}>
+                    <span className={styles.bar} role="img" aria-label={`${(fraction * 100).toFixed(1)}% of ${l.name}'s weights remain`}>
+                      <span style={{ width: `${fraction * 100}%` }} />
+                    </span>
+                    <span className={styles.barText}>{(fraction * 100).toFixed(1)}%</span>
+                  </td>
+                  <td className="num">{l.remainingChannels} / {l.channels}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

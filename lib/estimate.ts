@@ -1,0 +1,134 @@
+/**
+ * How long a run will take, estimated from its settings: for every round, epochs x the
+ * cost of an epoch (training images x a measured cost per image for the model, regime and
+ * input size), plus the evaluation, the PGD attack and the verification of the samples.
+ * An estimate, and said to be one: real times depend on the machine, its load, and (for
+ * complete verification) on how hard each sample is.
+ *
+ * Where the figures come from:
+ * - TRAIN_US: microseconds per training image (batch 128, forward + backward + step) from
+ *   `/usr/bin/python3 bench/estimate_costs.py` on the development machine: 2 CPU cores,
+ *   PyTorch 1.13 (Debian), measured 2026-11-24 while other jobs shared the cores (load
+ *   average ~12), so they err on the slow side. CROWN-IBP is timed inside its eps ramp
+ *   (CROWN-IBP + IBP bounds); after the ramp it costs what IBP costs, and the estimate
+ *   uses each figure for its own epochs. A GPU is typically 20-100x faster.
+ * - 3x64x64 (ImageNet 64) is not measured: 3x32x32 figures x 4 (four times the pixels).
+ * - VERIFY_SECONDS: typical seconds per sample (PGD first, then the bounds), capped at
+ *   the timeout. CROWN on mlp and cnn4: the engine's meanVerifySeconds on synthetic data
+ *   (10 samples, 3 rounds, this machine, 2026-11-24). The rest are rough: scaled from
+ *   those (IBP cheaper, alpha-CROWN dearer), and BaB on cnn7 of the order the paper
+ *   reports (tens of seconds to the timeout per sample on a GPU).
+ */
+import type { RunConfig } from "./protocol";
+import { plannedRounds } from "./runProgress";
+
+type Shape = "1x16x16" | "1x28x28" | "3x32x32";
+/** The built-in networks; an uploaded ONNX model is verified only (no training), costed like cnn7. */
+type Arch = Exclude<RunConfig["model"]["arch"], "onnx">;
+type Regime = RunConfig["training"]["regime"];
+
+const TRAIN_US: Record<Shape, Record<Arch, Record<Regime, number>>> = {
+  "1x16x16": {
+    mlp: { natural: 280, fgsm: 796, ibp: 1625, "crown-ibp": 1746 },
+    cnn4: { natural: 1533, fgsm: 3930, ibp: 3741, "crown-ibp": 51063 },
+    cnn7: { natural: 6599, fgsm: 14772, ibp: 31579, "crown-ibp": 1409778 },
+  },
+  "1x28x28": {
+    mlp: { natural: 162, fgsm: 2364, ibp: 2627, "crown-ibp": 5173 },
+    cnn4: { natural: 219, fgsm: 2098, ibp: 1960, "crown-ibp": 35599 },
+    cnn7: { natural: 8621, fgsm: 54902, ibp: 88884, "crown-ibp": 4536574 },
+  },
+  "3x32x32": {
+    mlp: { natural: 2977, fgsm: 20438, ibp: 15548, "crown-ibp": 27791 },
+    cnn4: { natural: 8329, fgsm: 36119, ibp: 18278, "crown-ibp": 1484356 },
+    // CROWN-IBP not timed here (hours on 2 cores): IBP x the 1x28x28 cnn7 ratio (51x).
+    cnn7: { natural: 8621, fgsm: 54902, ibp: 88884, "crown-ibp": 4536574 },
+  },
+};
+
+/** Input size, cost multiplier over that size, and the number of training and test images. */
+const DATASETS: Record<RunConfig["data"]["dataset"], { shape: Shape; scale: number; train: number; test: number }> = {
+  synthetic: { shape: "1x16x16", scale: 1, train: 2000, test: 500 },
+  "fashion-mnist": { shape: "1x28x28", scale: 1, train: 60_000, test: 10_000 },
+  cifar10: { shape: "3x32x32", scale: 1, train: 50_000, test: 10_000 },
+  svhn: { shape: "3x32x32", scale: 1, train: 73_257, test: 26_032 },
+  imagenet64: { shape: "3x32x32", scale: 4, train: 1_281_167, test: 50_000 },
+};
+
+const VERIFY_SECONDS: Record<RunConfig["verification"]["mode"], Record<Arch, number>> = {
+  none: { mlp: 0, cnn4: 0, cnn7: 0 },
+  ibp: { mlp: 0.02, cnn4: 0.5, cnn7: 2 },
+  crown: { mlp: 0.1, cnn4: 4, cnn7: 20 },
+  "alpha-crown": { mlp: 0.5, cnn4: 10, cnn7: 60 },
+  bab: { mlp: 1, cnn4: 20, cnn7: 120 },
+};
+
+/** Starting the engine (Python, PyTorch, the dataset) before its first event: seconds, measured here. */
+const ENGINE_START_SECONDS = 5;
+
+export interface Estimate {
+  rounds: number;
+  /** Seconds to start the engine process. */
+  start: number;
+  /** Seconds, per part, for the whole run. */
+  training: number;
+  evaluation: number;
+  attack: number;
+  verification: number;
+  total: number;
+  perRound: number;
+  notes: string[];
+}
+
+const us = (x: number) => x * 1e-6;
+
+export function estimateRun(config: RunConfig): Estimate {
+  const data = DATASETS[config.data.dataset];
+  const uploaded = config.model.arch === "onnx";
+  const arch: Arch = config.model.arch === "onnx" ? "cnn7" : config.model.arch;
+  const costs = TRAIN_US[data.shape][arch];
+  const perImage = (regime: Regime) => us(costs[regime]) * data.scale;
+  const images = Math.min(config.data.trainSize ?? data.train, data.train);
+  const testImages = Math.min(config.data.testSize ?? data.test, data.test);
+  const rounds = uploaded ? 1 : plannedRounds(config);
+  const epochs = uploaded ? 0 : config.training.epochs;
+  const notes: string[] = [];
+
+  // CROWN-IBP costs its full price only while eps ramps up; afterwards it is plain IBP.
+  let epochSeconds: number;
+  if (config.training.regime === "crown-ibp") {
+    const rampEpochs = Math.max(0, Math.min(epochs - config.training.epsStart + 1, config.training.epsLength));
+    epochSeconds = epochs ? images * ((rampEpochs * perImage("crown-ibp") + (epochs - rampEpochs) * perImage("ibp")) / epochs) : 0;
+  } else {
+    epochSeconds = images * perImage(config.training.regime);
+  }
+  let training = rounds * epochs * epochSeconds;
+  if (config.pruning.method === "hydra") {
+    training += (rounds - 1) * config.pruning.hydraEpochs * epochSeconds;
+    notes.push(`HYDRA trains scores for ${config.pruning.hydraEpochs} epochs before each pruning`);
+  }
+  // Test accuracy after every epoch: a forward pass, about a third of a training step.
+  const evaluation = rounds * epochs * testImages * (perImage("natural") / 3);
+
+  const v = config.verification;
+  const pgdPerImage = v.pgdRestarts * v.pgdSteps * perImage("natural");
+  const attackImages = v.mode === "none" || v.pgdSteps === 0 ? 0 : Math.min(v.attackSamples ?? testImages, testImages);
+  const attack = rounds * (attackImages + (v.mode === "none" ? 0 : v.samples)) * pgdPerImage;
+  const perSample = Math.min(v.timeout, VERIFY_SECONDS[v.mode][arch]);
+  if (uploaded) notes.push("an uploaded ONNX model is verified only; its verification is costed like cnn7's");
+  const verification = rounds * v.samples * perSample;
+  if (v.mode === "bab") notes.push(`complete verification varies most: hard samples run to the ${v.timeout} s timeout`);
+  if (config.data.dataset === "imagenet64") notes.push("ImageNet 64 is extrapolated from CIFAR-sized inputs");
+  if (config.device === "cuda") notes.push("measured on CPU; a GPU is typically 20-100x faster at training");
+
+  const total = ENGINE_START_SECONDS + training + evaluation + attack + verification;
+  return { rounds, start: ENGINE_START_SECONDS, training, evaluation, attack, verification, total, perRound: (total - ENGINE_START_SECONDS) / rounds, notes };
+}
+
+/** "3 min", "2.5 h", "4 days": rounded the way an estimate should be. */
+export function formatEstimate(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86400 * 2) return `${(seconds / 3600).toFixed(seconds < 36_000 ? 1 : 0)} h`;
+  return `${(seconds / 86400).toFixed(seconds < 864_000 ? 1 : 0)} days`;
+}

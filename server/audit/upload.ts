@@ -1,0 +1,112 @@
+/**
+ * Bring your own model: an uploaded ONNX file is checked (size, ONNX structure, the
+ * verifier's operators), stored once under <dataDir>/uploads/<sha256>.onnx, and
+ * verified by the engine as a run (model.arch "onnx") launched through runs.create, so
+ * it queues, streams, shares and is audited like any run.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { DATASETS, fieldErrors, RunConfig, type FieldErrors } from "@/lib/protocol";
+import type { User } from "../auth/accounts";
+import { appRouter } from "../routers/_app";
+import type { Services } from "../services";
+import { contextFor, createCallerFactory } from "../trpc";
+import { inspectOnnx, SUPPORTED_OPS } from "./inspect";
+import { OnnxFormatError } from "./onnxReader";
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
+
+/** The largest model accepted, in bytes (CERTPRUNE_MAX_UPLOAD_BYTES, default 50 MiB). */
+export function maxUploadBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.CERTPRUNE_MAX_UPLOAD_BYTES);
+  return Number.isFinite(value) && value > 0 ? value : DEFAULT_MAX_UPLOAD_BYTES;
+}
+
+/** A refused upload: an HTTP status, a message, and the form field it concerns. */
+export class UploadError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly fieldErrors: FieldErrors = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The form's settings besides the file (strings from the form, converted here). */
+export const UploadSettings = z
+  .object({
+    dataset: z.enum(DATASETS),
+    eps: z.number().min(0, "eps is at least 0").max(1, "eps is at most 1 (pixel space [0, 1])").nullable(),
+    samples: z.number().int("a whole number of samples").min(1, "verify at least 1 sample").max(10_000, "at most 10,000 samples"),
+    mode: z.enum(["crown", "alpha-crown", "bab"]).default("bab"),
+    timeout: z.number().positive().max(3600).default(60),
+  })
+  .strict();
+export type UploadSettings = z.input<typeof UploadSettings>;
+
+/** "195.3 KiB", "50.0 MiB" (the upload form formats sizes the same way). */
+export const formatSize = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+
+/** Checks the file; throws UploadError naming the problem. */
+export function checkModel(bytes: Uint8Array, limit = maxUploadBytes()): void {
+  if (bytes.byteLength > limit) {
+    throw new UploadError(413, `the model is ${formatSize(bytes.byteLength)}; uploads are limited to ${formatSize(limit)} (CERTPRUNE_MAX_UPLOAD_BYTES)`, { model: ["file too large"] });
+  }
+  let inspection;
+  try {
+    inspection = inspectOnnx(bytes);
+  } catch (error) {
+    if (!(error instanceof OnnxFormatError)) throw error;
+    throw new UploadError(400, `not a valid ONNX model: ${error.message}`, { model: [error.message] });
+  }
+  if (inspection.unsupported.length) {
+    const list = inspection.unsupported.slice(0, 3).join("; ");
+    throw new UploadError(
+      400,
+      `unsupported ONNX operator ${list}${inspection.unsupported.length > 3 ? ` (and ${inspection.unsupported.length - 3} more)` : ""}; the verifier supports ${SUPPORTED_OPS.join(", ")}`,
+      { model: [`unsupported operator ${inspection.unsupported[0]}`] },
+    );
+  }
+  if (!inspection.layers.length) throw new UploadError(400, "the model has no Conv, Gemm or MatMul layer with weights: nothing to verify", { model: ["no layers"] });
+}
+
+/** Stores the model (content-addressed) and returns its path. */
+function storeModel(dataDir: string, bytes: Uint8Array): string {
+  const folder = path.join(dataDir, "uploads");
+  mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, `${createHash("sha256").update(bytes).digest("hex")}.onnx`);
+  if (!existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file); // never a half-written model under the final name
+  }
+  return file;
+}
+
+/** Validates, stores and queues an uploaded model for verification; returns the run's id. */
+export async function acceptUpload(
+  services: Services,
+  user: User,
+  upload: { bytes: Uint8Array; fileName: string; settings: UploadSettings },
+): Promise<{ runId: string; created: boolean; modelPath: string }> {
+  const settings = UploadSettings.safeParse(upload.settings);
+  if (!settings.success) throw new UploadError(400, "check the highlighted settings", fieldErrors(settings.error));
+  checkModel(upload.bytes);
+  const modelPath = storeModel(services.settings.dataDir, upload.bytes);
+  const { dataset, eps, samples, mode, timeout } = settings.data;
+  const config = RunConfig.parse({
+    data: { dataset },
+    model: { arch: "onnx", onnx: modelPath },
+    // Not trained or pruned: one round, whose progress is its verification.
+    training: { epochs: 1 },
+    pruning: { method: "none", rounds: 0 },
+    verification: { mode, eps, samples, timeout },
+  });
+  const name = path.basename(upload.fileName || "model.onnx").slice(0, 100);
+  const caller = createCallerFactory(appRouter)(contextFor(services, user));
+  const { id, created } = await caller.runs.create({ config, label: `Uploaded ${name}` });
+  return { runId: id, created, modelPath };
+}

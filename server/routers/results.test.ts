@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { aggregateSeries } from "@/lib/compare";
+import type { RunConfigInput } from "@/lib/protocol";
+import { seedRun } from "@/tests/fixtures/syntheticRuns";
+import { callerFor, SMOKE_CONFIG, testServices, waitForStatus } from "../testing";
+
+let services: ReturnType<typeof testServices>;
+afterEach(async () => services?.cleanup());
+
+/** One pruning round of a tiny MLP: real engine events in a few seconds. */
+const pruned = (method: "imp" | "random"): RunConfigInput => ({
+  ...SMOKE_CONFIG,
+  training: { ...SMOKE_CONFIG.training, epochs: 1 },
+  pruning: { method, rounds: 1, scope: "conv-linear" },
+});
+
+describe("results.compare", () => {
+  it("returns each run's settings and finished rounds from the real engine", async () => {
+    services = testServices();
+    const caller = callerFor(services);
+    const a = await caller.runs.create({ config: pruned("imp") });
+    const b = await caller.runs.create({ config: pruned("random") });
+    await waitForStatus(services, a.id, ["finished", "failed"]);
+    await waitForStatus(services, b.id, ["finished", "failed"]);
+    const missing = "run_0000000000000000";
+    const result = await caller.results.compare({ runIds: [b.id, a.id, missing, a.id] });
+
+    expect(result.missing).toEqual([missing]);
+    expect(result.runs.map((r) => r.id)).toEqual([b.id, a.id]); // as asked, duplicates once
+    for (const run of result.runs) {
+      expect(run.status).toBe("finished");
+      expect(run.rounds.map((r) => r.round)).toEqual([0, 1]);
+      expect(run.rounds[0].remainingRatio).toBe(1);
+      expect(run.rounds[1].remainingRatio).toBeCloseTo(0.8, 2); // 20% of the prunable weights
+      // Every layer of the MLP is prunable here (scope conv-linear): together they keep 80%.
+      expect(Object.keys(run.rounds[1].layerRemaining).length).toBeGreaterThan(0);
+      for (const fraction of Object.values(run.rounds[1].layerRemaining)) expect(fraction).toBeLessThanOrEqual(1);
+      expect(run.rounds[0].layerRemaining).toEqual(Object.fromEntries(Object.keys(run.rounds[0].layerRemaining).map((k) => [k, 1])));
+    }
+    expect(aggregateSeries(result.runs).map((s) => s.label)).toEqual(["Random", "IMP"]);
+  });
+
+  it("counts the samples of a round still verifying once each, with their latest outcome", async () => {
+    services = testServices();
+    // Two rounds finished; round 2 is being verified (its round_finished has not come).
+    const id = seedRun(services.runs, { method: "IMP", rounds: 4, samples: 20, sampleEvents: true, stopAfter: 3 });
+    const events = services.runs.eventsAfter(id).map((e) => e.event);
+    const finished = events.filter((e) => e.type === "round_finished");
+    const lastFinished = finished.pop()!;
+    const all = services.db.prepare(`SELECT id FROM events WHERE run_id = ? AND type = 'round_finished' ORDER BY id DESC LIMIT 1`).get(id) as { id: number };
+    services.db.prepare(`DELETE FROM events WHERE id = ?`).run(all.id); // round 2 not finished yet
+    const round2 = events.filter((e): e is Extract<typeof e, { type: "sample_verified" }> => e.type === "sample_verified" && e.round === 2);
+    // A resumed run verifies a sample of round 2 again: the later report replaces the earlier one.
+    const again = round2[0];
+    const flipped = again.status === "verified" ? "falsified" : "verified";
+    services.runs.appendEvent(id, { ...again, status: flipped });
+
+    const [run] = (await callerFor(services).results.compare({ runIds: [id] })).runs;
+    expect(run.rounds.map((r) => r.round)).toEqual([0, 1]);
+    expect(run.sampleOutcomes.map((o) => o.round)).toEqual([2]); // finished rounds report their own counts
+    const counted = run.sampleOutcomes[0];
+    expect(counted.verified + counted.falsified + counted.unknown + counted.misclassified).toBe(20); // 20, not 21
+    const expected = { verified: 0, falsified: 0, unknown: 0, misclassified: 0 };
+    for (const s of round2) expected[s === again ? flipped : s.status]++;
+    expect(counted).toEqual({ round: 2, ...expected });
+    // And those counts are what the round reported when it finished, but for the one flipped sample.
+    expect(counted[flipped]).toBe(lastFinished[flipped] + 1);
+  });
+
+  it("is for signed-in researchers only", async () => {
+    services = testServices();
+    const id = seedRun(services.runs, { method: "IMP", rounds: 1, samples: 4 });
+    await expect(callerFor(services, null).results.compare({ runIds: [id] })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("refuses malformed ids and oversized requests with clear messages", async () => {
+    services = testServices();
+    const caller = callerFor(services);
+    await expect(caller.results.compare({ runIds: ["../../etc/passwd"] })).rejects.toThrow(/not a run id/);
+    await expect(caller.results.compare({ runIds: [] })).rejects.toThrow(/at least one run/);
+    const many = Array.from({ length: 201 }, (_, i) => `run_${i.toString(16).padStart(16, "0")}`);
+    await expect(caller.results.compare({ runIds: many })).rejects.toThrow(/at most 200/);
+  });
+});
