@@ -1,13 +1,14 @@
 import Link from "next/link";
 import { RunsTable } from "@/components/runs/RunsTable";
 import { currentMe } from "@/server/auth/currentUser";
+import { overviewRuns } from "@/server/routers/results";
 import { getServices } from "@/server/services";
 import "./views.css";
 
 export default async function RunsOverviewPage() {
   // Rendered with the runs for a signed-in researcher: the table shows without a loading round trip.
   const me = await currentMe();
-  const initialRuns = me.user ? getServices().runs.list() : null;
+  const initialRuns = me.user ? overviewRuns(getServices()) : null;
   return (
     <>
       <div className="page-head">

@@ -16,7 +16,7 @@ function round(k: number, ratio: number, verified: number | null, standard: numb
 }
 
 function run(id: string, config: RunConfigInput, rounds: RoundResult[]): CompareRun {
-  return { id, label: id, status: "finished", progress: 1, sweepId: null, config: RunConfig.parse(config), rounds, sampleOutcomes: [], bundleRounds: [] };
+  return { id, label: id, status: "finished", progress: 1, sweepId: null, config: RunConfig.parse(config), rounds, sampleOutcomes: [] };
 }
 
 const imp = (seed: number, epochs = 2): RunConfigInput => ({ pruning: { method: "imp" }, training: { epochs }, seed });

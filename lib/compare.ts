@@ -38,8 +38,6 @@ export interface CompareRun {
   rounds: RoundResult[];
   /** Outcome counts of the rounds still being verified, from the per-sample events. */
   sampleOutcomes: ({ round: number } & OutcomeCounts)[];
-  /** Rounds whose ONNX + VNNLIB bundle the engine exported. */
-  bundleRounds: number[];
 }
 
 /** What results.compare returns (and a shared comparison shows). */

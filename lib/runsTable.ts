@@ -18,6 +18,36 @@ export interface OverviewRun {
   createdAt: number;
 }
 
+/**
+ * A run as the overview receives it: only its settings that differ from the defaults
+ * (a thousand full configurations would be most of the page's weight).
+ */
+export interface CompactRun {
+  id: string;
+  label: string;
+  status: RunStatus;
+  progress: number;
+  sweepId: string | null;
+  createdAt: number;
+  summary: OverviewRun["summary"];
+  settings: Record<string, unknown>;
+}
+
+/** `defaults` with `diff` laid over it, object by object (arrays and values replaced). */
+export function withDefaults<T>(defaults: T, diff: unknown): T {
+  if (!diff || typeof diff !== "object" || Array.isArray(diff) || !defaults || typeof defaults !== "object" || Array.isArray(defaults)) {
+    return (diff === undefined ? defaults : diff) as T;
+  }
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(diff)) out[key] = withDefaults(out[key], value);
+  return out as T;
+}
+
+export function expandRun(run: CompactRun): OverviewRun {
+  const { settings, ...rest } = run;
+  return { ...rest, config: withDefaults(DEFAULT_CONFIG, settings) };
+}
+
 export type SortKey = "created" | "label" | "status" | "progress" | "dataset" | "arch" | "regime" | "method" | "verifier" | "verified" | "remaining";
 export interface Sort {
   key: SortKey;

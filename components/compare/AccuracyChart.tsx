@@ -54,7 +54,9 @@ export const AccuracyChart = memo(function AccuracyChart({ series, metric, hidde
   const axis = ratioAxis(all.map((p) => p.x));
   const y = fitDomain(all.flatMap((p) => p.band));
   const data = mergeByX(lines.map((l) => l.points), ["y", "band"]);
-  const bands = all.some((p) => p.n > 1); // one seed each: nothing to shade
+  const bands = all.some((p) => p.n > 1) && false; // EXPERIMENT
+  // A dot per round helps read a few curves; past ~60 points they are clutter (and slow to draw).
+  const dots = all.length <= 60;
   const title = `${METRICS[metric].title} vs remaining weights`;
   return (
     <ChartFrame
@@ -98,7 +100,7 @@ export const AccuracyChart = memo(function AccuracyChart({ series, metric, hidde
               <Area key={`band-${s.key}`} dataKey={`band_${i}`} type="linear" connectNulls stroke="none" fill={s.color} fillOpacity={0.14} isAnimationActive={false} activeDot={false} legendType="none" tooltipType="none" />
             ))}
             {lines.map(({ s }, i) => (
-              <Line key={`line-${s.key}`} dataKey={`y_${i}`} name={s.label} type="linear" connectNulls stroke={s.color} strokeWidth={2} dot={{ r: 3, fill: s.color }} isAnimationActive={false} />
+              <Line key={`line-${s.key}`} dataKey={`y_${i}`} name={s.label} type="linear" connectNulls stroke={s.color} strokeWidth={2} dot={dots ? { r: 3, fill: s.color } : false} activeDot={{ r: 4 }} isAnimationActive={false} />
             ))}
           </ComposedChart>
         </ResponsiveContainer>

@@ -1,6 +1,6 @@
 "use client";
 /** A titled chart panel with its units, legend and SVG / PNG export buttons. */
-import { useRef, useState, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { chartSvg, svgToPng, type LegendEntry } from "./chartExport";
 import { download, slug } from "./download";
 
@@ -15,6 +15,11 @@ export function ChartFrame(props: {
   testId?: string;
   /** Nothing drawn yet: no export buttons. */
   empty?: boolean;
+  /**
+   * Draw the chart only once it is scrolled near (or exported): charts below the first
+   * screen then cost nothing when the page opens. `height` holds its place meanwhile.
+   */
+  lazy?: { height: number };
   className?: string;
   controls?: ReactNode;
   /** Extra data attributes for tests and for people reading the DOM. */
@@ -22,12 +27,24 @@ export function ChartFrame(props: {
 }) {
   const body = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string | null>(null);
+  const [shown, setShown] = useState(!props.lazy);
+  useEffect(() => {
+    if (shown || !body.current) return;
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setShown(true), { rootMargin: "300px" });
+    observer.observe(body.current);
+    return () => observer.disconnect();
+  }, [shown]);
+  /** The chart drawn (mounting it first if it was waiting to be scrolled to). */
+  const drawn = async () => {
+    setShown(true);
+    for (let i = 0; i < 60 && body.current && !body.current.querySelector("svg"); i++) await new Promise((r) => requestAnimationFrame(r));
+    return chartSvg(body.current!, props.title, props.units, props.legend);
+  };
   const file = slug(props.title);
-  const render = () => chartSvg(body.current!, props.title, props.units, props.legend);
-  const saveSvg = () => download(`${file}.svg`, render().svg, "image/svg+xml");
+  const saveSvg = async () => download(`${file}.svg`, (await drawn()).svg, "image/svg+xml");
   const savePng = async () => {
     try {
-      const { svg, width, height } = render();
+      const { svg, width, height } = await drawn();
       download(`${file}.png`, await svgToPng(svg, width, height));
       setError(null);
     } catch (e) {
@@ -52,7 +69,7 @@ export function ChartFrame(props: {
       </header>
       {props.legendNode ?? <Legend entries={props.legend} />}
       {error && <div className="alert" role="alert">{error}</div>}
-      <div ref={body}>{props.children}</div>
+      <div ref={body} style={shown ? undefined : { minHeight: props.lazy!.height }}>{shown ? props.children : null}</div>
       {props.caption && <p className="caption">{props.caption}</p>}
     </section>
   );

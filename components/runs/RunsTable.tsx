@@ -10,8 +10,8 @@ import Link from "next/link";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { RUN_STATUSES } from "@/lib/protocol";
 import {
-  filterRuns, GROUP_FIELDS, methodOf, NO_FILTERS, overviewRows, runsCsv, sortRuns,
-  type Filters, type GroupRow, type OverviewRun, type Row, type Sort, type SortKey,
+  expandRun, filterRuns, GROUP_FIELDS, methodOf, NO_FILTERS, overviewRows, runsCsv, sortRuns,
+  type CompactRun, type Filters, type GroupRow, type OverviewRun, type Row, type Sort, type SortKey,
 } from "@/lib/runsTable";
 import { useTRPC } from "@/lib/trpc/react";
 import { compareQuery } from "@/lib/viewState";
@@ -127,12 +127,12 @@ function GroupRowView({ row, selected, onSelect, onToggle }: { row: GroupRow; se
   );
 }
 
-export function RunsTable({ initialRuns }: { initialRuns?: OverviewRun[] | null }) {
+export function RunsTable({ initialRuns }: { initialRuns?: CompactRun[] | null }) {
   const trpc = useTRPC();
   const runs = useQuery({
-    ...trpc.runs.list.queryOptions(),
-    initialData: (initialRuns ?? undefined) as never,
-    refetchInterval: (q) => ((q.state.data as OverviewRun[] | undefined)?.some((r) => r.status === "running" || r.status === "queued") ? 3000 : 15000),
+    ...trpc.results.overview.queryOptions(),
+    initialData: initialRuns ?? undefined,
+    refetchInterval: (q) => (q.state.data?.some((r) => r.status === "running" || r.status === "queued") ? 3000 : 15000),
   });
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [sort, setSort] = useState<Sort>({ key: "created", descending: true });
@@ -140,7 +140,7 @@ export function RunsTable({ initialRuns }: { initialRuns?: OverviewRun[] | null 
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
 
-  const all = (runs.data ?? []) as OverviewRun[];
+  const all = useMemo(() => (runs.data ?? []).map(expandRun), [runs.data]);
   const shown = useMemo(() => sortRuns(filterRuns(all, filters), sort), [all, filters, sort]);
   const rows = useMemo(() => overviewRows(shown, groupBy, collapsed), [shown, groupBy, collapsed]);
   const options = useMemo(() => ({

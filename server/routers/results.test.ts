@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { aggregateSeries } from "@/lib/compare";
 import type { RunConfigInput } from "@/lib/protocol";
+import { expandRun } from "@/lib/runsTable";
 import { seedRun } from "@/tests/fixtures/syntheticRuns";
 import { callerFor, SMOKE_CONFIG, testServices, waitForStatus } from "../testing";
 
@@ -65,6 +66,24 @@ describe("results.compare", () => {
     expect(counted).toEqual({ round: 2, ...expected });
     // And those counts are what the round reported when it finished, but for the one flipped sample.
     expect(counted[flipped]).toBe(lastFinished[flipped] + 1);
+  });
+
+  it("lists the runs for the overview compactly, and they expand back to their exact settings", async () => {
+    services = testServices();
+    const ids = [
+      seedRun(services.runs, { method: "IMP+NRS", dataset: "cifar10", regime: "fgsm", rounds: 3, samples: 5 }),
+      seedRun(services.runs, { method: "Slim", arch: "cnn4", rounds: 2, samples: 5, stopAfter: 1, sweepId: "sweep_00000000000000ab" }),
+    ];
+    const rows = await callerFor(services).results.overview();
+    expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
+    for (const row of rows) {
+      const stored = services.runs.get(row.id)!;
+      expect(expandRun(row).config).toEqual(stored.config);
+      expect(JSON.stringify(row.settings).length).toBeLessThan(JSON.stringify(stored.config).length / 3);
+      expect(row.summary.bestVerifiedAccuracy).toBe(stored.summary.bestVerifiedAccuracy);
+    }
+    expect(rows.find((r) => r.id === ids[1])).toMatchObject({ status: "running", sweepId: "sweep_00000000000000ab" });
+    await expect(callerFor(services, null).results.overview()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 
   it("is for signed-in researchers only", async () => {

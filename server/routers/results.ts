@@ -1,6 +1,9 @@
 /** results: what the compare page (and a shared comparison) draws, for a set of runs. */
 import { z } from "zod";
 import type { CompareResult, CompareRun } from "@/lib/compare";
+import { DEFAULT_CONFIG } from "@/lib/protocol";
+import { nonDefault } from "@/lib/protocol/runId";
+import type { CompactRun } from "@/lib/runsTable";
 import type { Services } from "../services";
 import { ResultQueries } from "../store/results";
 import { researcherProcedure, router } from "../trpc";
@@ -29,13 +32,31 @@ export function compareRuns(services: Services, runIds: string[]): CompareResult
       config: run.config,
       rounds: queries.roundResults(id),
       sampleOutcomes: queries.sampleOutcomes(id),
-      bundleRounds: queries.bundleRounds(id),
     });
   }
   return { runs, missing };
 }
 
+type Json = Parameters<typeof nonDefault>[0];
+
+/** Every run for the overview table, newest first, with only its non-default settings. */
+export function overviewRuns(services: Services): CompactRun[] {
+  return services.runs.list().map((run) => ({
+    id: run.id,
+    label: run.label,
+    status: run.status,
+    progress: run.progress,
+    sweepId: run.sweepId,
+    createdAt: run.createdAt,
+    summary: { bestVerifiedAccuracy: run.summary.bestVerifiedAccuracy, bestRemainingRatio: run.summary.bestRemainingRatio, bestRound: run.summary.bestRound },
+    settings: (nonDefault(run.config as unknown as Json, DEFAULT_CONFIG as unknown as Json) ?? {}) as Record<string, unknown>,
+  }));
+}
+
 export const resultsRouter = router({
+  /** The runs overview's rows (compact: what the table shows, settings as differences from the defaults). */
+  overview: researcherProcedure.input(z.object({}).strict().optional()).query(({ ctx }): CompactRun[] => overviewRuns(ctx.services)),
+
   /** Researchers only, like every read of runs; visitors see results through share links. */
   compare: researcherProcedure
     .input(z.object({ runIds: RunIds }))

@@ -49,20 +49,4 @@ export class ResultQueries {
     }
     return [...byRound.values()];
   }
-
-  /** Rounds for which the engine wrote both an ONNX model and a VNNLIB property. */
-  bundleRounds(runId: string): number[] {
-    const rows = this.db
-      .prepare(
-        `SELECT json_extract(data, '$.round') AS round, json_extract(data, '$.kind') AS kind
-         FROM events WHERE run_id = ? AND type = 'artifact' AND json_extract(data, '$.kind') IN ('onnx', 'vnnlib')`,
-      )
-      .all(runId) as { round: number | null; kind: string }[];
-    const kinds = new Map<number, Set<string>>();
-    for (const row of rows) {
-      if (row.round === null) continue;
-      kinds.set(row.round, (kinds.get(row.round) ?? new Set()).add(row.kind));
-    }
-    return [...kinds.entries()].filter(([, k]) => k.size === 2).map(([r]) => r).sort((a, b) => a - b);
-  }
 }

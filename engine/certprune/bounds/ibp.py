@@ -81,6 +81,11 @@ def _crown_refine(graph: BoundGraph, pos: int, x_lower: Tensor, x_upper: Tensor,
     unstable = ((flat_l < 0) & (flat_u > 0)).any(0).nonzero().flatten()
     if unstable.numel() == 0:
         return lower, upper
+    if deadline is not None:
+        # Under a time limit the refinement may stop early: do the loosest neurons first
+        # (largest -l*u, the ones whose relaxation costs the most).
+        looseness = (-flat_l.clamp(max=0) * flat_u.clamp(min=0)).sum(0)[unstable]
+        unstable = unstable[torch.argsort(looseness, descending=True)]
     # The backward pass holds (B, chunk, *layer) coefficients; keep the widest under budget.
     widest = max(max(math.prod(op.in_shape), math.prod(op.out_shape))
                  for op in graph.ops[:pos])

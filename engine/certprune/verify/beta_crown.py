@@ -14,8 +14,8 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
-from ..bounds.crown import backward_from, concretize, identity_start, minimizing_input
-from ..bounds.operators import BoundReLU
+from ..bounds.crown import concretize, identity_start, minimizing_input
+from ..bounds.values import LinearBounds
 from .domains import Domains, Root
 
 
@@ -35,14 +35,23 @@ class BoundedBatch:
 
 
 class _Fixed:
-    """What stays constant while one batch is optimised: dense bounds, split signs, graph."""
+    """What stays constant while one batch is optimised: the relaxation of every
+    root-unstable neuron in every domain (upper line, phase masks, split signs) and the
+    spec-folded graph. Only root-unstable neurons vary between domains, so everything
+    per domain is (D, 1, n_p), never dense."""
 
     def __init__(self, root: Root, doms: Domains):
         d = len(doms)
         self.graph = root.graph_for(d)
-        self.bounds = {p: (root.dense(p, doms.lower[p], root.pre_lower[p]),
-                           root.dense(p, doms.upper[p], root.pre_upper[p])) for p in root.positions}
-        self.signs = {p: -doms.split[p].to(root.x_lower.dtype).unsqueeze(1) for p in root.positions}  # (D, 1, n_p)
+        self.active, self.unstable, self.upper_slope, self.intercept, self.sign = {}, {}, {}, {}, {}
+        for p in root.positions:
+            l, u = doms.lower[p].unsqueeze(1), doms.upper[p].unsqueeze(1)  # (D, 1, n_p)
+            up, lo = u.clamp(min=0), l.clamp(max=0)
+            self.upper_slope[p] = up / (up - lo).clamp(min=1e-12)
+            self.intercept[p] = -lo * self.upper_slope[p]
+            self.active[p] = (l >= 0).to(l.dtype)
+            self.unstable[p] = ((l < 0) & (u > 0)).to(l.dtype)
+            self.sign[p] = -doms.split[p].to(l.dtype).unsqueeze(1)  # beta-CROWN's s_j
         self.x_lower = root.x_lower.expand(d, *root.x_lower.shape[1:])
         self.x_upper = root.x_upper.expand(d, *root.x_upper.shape[1:])
         self.start = identity_start(d, (root.rows,), root.x_lower)
@@ -50,15 +59,35 @@ class _Fixed:
 
 def _pass(root: Root, fixed: _Fixed, alpha: Dict[int, Tensor], beta: Dict[int, Tensor],
           record: Optional[Dict[int, Tensor]] = None):
-    """One beta-CROWN backward pass: ((D, m) row lower bounds + offset, input coefficients)."""
-    relax, betas = {}, {}
-    for p in root.positions:
-        lower, upper = fixed.bounds[p]
-        relax[p] = BoundReLU.relaxation(lower, upper, root.dense_per_row(p, alpha[p]), None)
-        betas[p] = root.dense_per_row(p, beta[p] * fixed.signs[p])
-    lin = backward_from(fixed.graph, len(fixed.graph.ops) - 1, fixed.start, None, relax, betas, record)
-    lower, _ = concretize(lin, fixed.x_lower, fixed.x_upper)  # (D, m)
-    return lower + root.offset, lin.lA
+    """One beta-CROWN backward pass for the lower bound.
+
+    Returns ((D, m) row lower bounds + offset, (D, m, *input_shape) input coefficients).
+    At a ReLU, root-stable neurons take their exact slope (one dense multiply) and only
+    the root-unstable ones are relaxed, with the domain's slopes and split multipliers.
+    record: filled with position -> (D, m, n_p) coefficients of the root-unstable ReLU
+    outputs (what branching reads).
+    """
+    A = fixed.start  # (D, m, m)
+    d, m = A.shape[:2]
+    bias = A.new_zeros(d, m)
+    for pos in range(len(fixed.graph.ops) - 1, -1, -1):
+        op = fixed.graph.ops[pos]
+        if not op.is_relu:
+            A, b = op.backward_coefficients(A)
+            bias = bias + b
+            continue
+        idx = root.unstable[pos]
+        flat = A.reshape(d, m, -1)
+        coeff = flat[:, :, idx]  # (D, m, n_p) w.r.t. the ReLU output
+        if record is not None:
+            record[pos] = coeff
+        positive, negative = coeff.clamp(min=0), coeff.clamp(max=0)
+        lower_slope = fixed.active[pos] + fixed.unstable[pos] * alpha[pos]
+        relaxed = positive * lower_slope + negative * fixed.upper_slope[pos] + beta[pos] * fixed.sign[pos]
+        bias = bias + (negative * fixed.intercept[pos]).sum(-1)
+        A = (flat * root.stable_slope[pos]).index_copy(2, idx, relaxed).reshape(d, m, *op.in_shape)
+    lower, _ = concretize(LinearBounds(A, None, bias, bias), fixed.x_lower, fixed.x_upper)  # (D, m)
+    return lower + root.offset, A
 
 
 def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: float = 0.1,
@@ -108,8 +137,7 @@ def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: flo
     with torch.no_grad():
         rows, lA = _pass(root, fixed, best_alpha, best_beta, record)
         doms.bound = torch.maximum(best, rows.max(dim=1).values)
-        coefficients = {p: record[p].reshape(len(doms), root.rows, -1)[:, :, root.unstable[p]]
-                        for p in root.positions}
+        coefficients = {p: record[p] for p in root.positions}
         candidates = minimizing_input(lA, fixed.x_lower, fixed.x_upper)
     return BoundedBatch(doms.bound, coefficients, candidates)
 

@@ -42,6 +42,7 @@ class Root:
     pre_lower: Dict[int, Tensor]  # dense root pre-activation bounds (1, *shape)
     pre_upper: Dict[int, Tensor]
     unstable: Dict[int, Tensor]  # flat indices (n_p,) of root-unstable neurons
+    stable_slope: Dict[int, Tensor]  # (1, 1, N_p): 1 where the root bounds say active, else 0
     _graph64: Optional[BoundGraph] = field(default=None, repr=False)
 
     @staticmethod
@@ -51,8 +52,9 @@ class Root:
         graph = build_graph(model, x_lower.shape[1:], spec=spec.unsqueeze(0))
         positions = sorted(pre)
         unstable = {p: ((pre[p][0] < 0) & (pre[p][1] > 0)).reshape(-1).nonzero().flatten() for p in positions}
+        stable_slope = {p: (pre[p][0] >= 0).to(x_lower.dtype).reshape(1, 1, -1) for p in positions}
         return Root(model, graph, x_lower, x_upper, spec, offset, positions,
-                    {p: pre[p][0] for p in positions}, {p: pre[p][1] for p in positions}, unstable)
+                    {p: pre[p][0] for p in positions}, {p: pre[p][1] for p in positions}, unstable, stable_slope)
 
     @property
     def rows(self) -> int:
@@ -71,19 +73,6 @@ class Root:
             model64 = copy.deepcopy(self.model).double().eval()
             self._graph64 = build_graph(model64, self.x_lower.shape[1:], spec=self.spec.double().unsqueeze(0))
         return self._graph64
-
-    def dense(self, p: int, values: Tensor, root_values: Tensor) -> Tensor:
-        """Scatter per-domain values (D, n_p) over the root's dense (1, *shape) tensor."""
-        d = values.shape[0]
-        flat = root_values.reshape(1, -1).expand(d, -1)
-        return flat.index_copy(1, self.unstable[p], values).reshape(d, *root_values.shape[1:])
-
-    def dense_per_row(self, p: int, values: Tensor) -> Tensor:
-        """(D, m, n_p) -> (D, m, *shape), zeros off the root-unstable neurons."""
-        d, m = values.shape[:2]
-        shape = self.pre_lower[p].shape[1:]
-        full = values.new_zeros(d, m, math.prod(shape))
-        return full.index_copy(2, self.unstable[p], values).reshape(d, m, *shape)
 
 
 @dataclass

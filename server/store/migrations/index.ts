@@ -7,6 +7,7 @@ import * as auth from "./002_auth";
 import * as runOwner from "./003_run_owner";
 import * as shares from "./004_shares";
 import * as audits from "./005_audits";
+import * as eventsByType from "./006_events_by_type";
 
 export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "001_runs", sql: runs.sql },
@@ -14,4 +15,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "003_run_owner", sql: runOwner.sql },
   { name: "004_shares", sql: shares.sql },
   { name: "005_audits", sql: audits.sql },
+  { name: "006_events_by_type", sql: eventsByType.sql },
 ];
