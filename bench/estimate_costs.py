@@ -54,7 +54,7 @@ def seconds_per_batch(arch, regime, dataset, batches, warmup, batch_size) -> flo
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=4)
-    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (the first batches also fault their memory in)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--archs", default=",".join(ARCHS))
     parser.add_argument("--regimes", default=",".join(REGIMES))

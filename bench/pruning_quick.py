@@ -9,8 +9,9 @@ form of the paper's Table I: the best round by verified accuracy, "remaining rat
 standard/verified accuracy" in percent. A finished run is reused when started again
 with the same --out (phases are skipped), so the table can be reprinted for free.
 
-Measured (2 shared CPU cores, load average ~16): 302 s of CPU time, 20 min wall; dense
-72.7/48.0, IMP .06; 77.0/62.0, IMP+NRS .06; 77.2/64.0, Random .12; 76.2/60.0.
+Measured 2026-11-24 (2 shared CPU cores, load average 7-12): 232 s of CPU time, 632 s wall;
+dense 75.5/58.0, IMP .25; 77.5/60.0, IMP+NRS .06; 79.0/62.0, Random .12; 76.5/60.0
+(docs/benchmarks.md). Standard and PGD accuracy are measured on the same attack_samples images.
 """
 from __future__ import annotations
 

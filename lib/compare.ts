@@ -4,7 +4,8 @@
  * standard deviation across its seeds. Pure functions, shared by the compare page, the
  * shared comparison and the exports.
  */
-import { methodLabel, METHOD_LABELS, type EventOf, type RunConfig, type RunStatus } from "./protocol";
+import type { EventOf, RunConfig, RunStatus } from "./protocol";
+import { methodLabel, METHOD_LABELS } from "./protocol/names";
 
 /**
  * A round_finished event without its envelope, one row of a run's curve, with each
@@ -13,12 +14,16 @@ import { methodLabel, METHOD_LABELS, type EventOf, type RunConfig, type RunStatu
  */
 export type RoundResult = Omit<EventOf<"round_finished">, "type" | "seq" | "time" | "layers"> & { layerRemaining: Record<string, number> };
 
-/** A stored round_finished event as a RoundResult. */
+/** Six significant digits: all a chart or table shows, and a third of the bytes of a double. */
+const short = (x: number) => (Number.isInteger(x) ? x : Number(x.toPrecision(6)));
+
+/** A stored round_finished event as a RoundResult (fractions and seconds to 6 significant digits). */
 export function roundResultOf(event: EventOf<"round_finished">): RoundResult {
   const { type: _type, seq: _seq, time: _time, layers, ...result } = event;
   const layerRemaining: Record<string, number> = {};
-  for (const l of layers) if (l.weights > 0) layerRemaining[l.name] = l.remainingWeights / l.weights;
-  return { ...result, layerRemaining };
+  for (const l of layers) if (l.weights > 0) layerRemaining[l.name] = short(l.remainingWeights / l.weights);
+  const rounded = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, typeof v === "number" ? short(v) : v]));
+  return { ...(rounded as typeof result), layerRemaining };
 }
 
 export const OUTCOMES = ["verified", "falsified", "unknown", "misclassified"] as const;

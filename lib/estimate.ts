@@ -8,8 +8,9 @@
  * Where the figures come from:
  * - TRAIN_US: microseconds per training image (batch 128, forward + backward + step) from
  *   `/usr/bin/python3 bench/estimate_costs.py` on the development machine: 2 CPU cores,
- *   PyTorch 1.13 (Debian), measured 2026-11-24 while other jobs shared the cores (load
- *   average ~12), so they err on the slow side. CROWN-IBP is timed inside its eps ramp
+ *   PyTorch 1.13 (Debian), measured 2026-11-25 00:37 UTC (load average ~2) after the
+ *   faster bound code and CPU allocator; the small models' figures are noisy (a few
+ *   milliseconds per batch; the mlp rows are from `--archs mlp --batches 30`). CROWN-IBP is timed inside its eps ramp
  *   (CROWN-IBP + IBP bounds); after the ramp it costs what IBP costs, and the estimate
  *   uses each figure for its own epochs. A GPU is typically 20-100x faster.
  * - 3x64x64 (ImageNet 64) is not measured: 3x32x32 figures x 4 (four times the pixels).
@@ -29,20 +30,19 @@ type Regime = RunConfig["training"]["regime"];
 
 const TRAIN_US: Record<Shape, Record<Arch, Record<Regime, number>>> = {
   "1x16x16": {
-    mlp: { natural: 280, fgsm: 796, ibp: 1625, "crown-ibp": 1746 },
-    cnn4: { natural: 1533, fgsm: 3930, ibp: 3741, "crown-ibp": 51063 },
-    cnn7: { natural: 6599, fgsm: 14772, ibp: 31579, "crown-ibp": 1409778 },
+    mlp: { natural: 8, fgsm: 47, ibp: 83, "crown-ibp": 216 },
+    cnn4: { natural: 27, fgsm: 146, ibp: 130, "crown-ibp": 953 },
+    cnn7: { natural: 373, fgsm: 1599, ibp: 976, "crown-ibp": 4915 },
   },
   "1x28x28": {
-    mlp: { natural: 162, fgsm: 2364, ibp: 2627, "crown-ibp": 5173 },
-    cnn4: { natural: 219, fgsm: 2098, ibp: 1960, "crown-ibp": 35599 },
-    cnn7: { natural: 8621, fgsm: 54902, ibp: 88884, "crown-ibp": 4536574 },
+    mlp: { natural: 90, fgsm: 87, ibp: 124, "crown-ibp": 428 },
+    cnn4: { natural: 63, fgsm: 455, ibp: 163, "crown-ibp": 1305 },
+    cnn7: { natural: 891, fgsm: 4063, ibp: 2925, "crown-ibp": 16845 },
   },
   "3x32x32": {
-    mlp: { natural: 2977, fgsm: 20438, ibp: 15548, "crown-ibp": 27791 },
-    cnn4: { natural: 8329, fgsm: 36119, ibp: 18278, "crown-ibp": 1484356 },
-    // CROWN-IBP not timed here (hours on 2 cores): IBP x the 1x28x28 cnn7 ratio (51x).
-    cnn7: { natural: 8621, fgsm: 54902, ibp: 88884, "crown-ibp": 4536574 },
+    mlp: { natural: 86, fgsm: 322, ibp: 205, "crown-ibp": 1026 },
+    cnn4: { natural: 249, fgsm: 683, ibp: 579, "crown-ibp": 2001 },
+    cnn7: { natural: 1230, fgsm: 5345, ibp: 3872, "crown-ibp": 19368 },
   },
 };
 

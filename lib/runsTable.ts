@@ -4,7 +4,9 @@
  */
 import { flattenConfig, formatSetting } from "./compare";
 import { toCsv } from "./csv";
-import { DEFAULT_CONFIG, methodLabel, type RunConfig, type RunStatus } from "./protocol";
+import type { RunConfig, RunStatus } from "./protocol";
+import { DEFAULT_SETTINGS as DEFAULT_CONFIG } from "./protocol/defaults";
+import { methodLabel } from "./protocol/names";
 
 /** What the overview needs of a run (runs.list returns more). */
 export interface OverviewRun {

@@ -1,37 +1,41 @@
 /**
  * The state of a view that a link carries: what is on screen besides the runs (which
  * methods are hidden, which metric and layer are shown). The compare page keeps it in
- * its URL; a share link stores it, validated by these schemas on the server.
+ * its URL; a share link stores it, validated on the server by lib/viewStateSchema.ts.
+ * Plain code with no zod, so the pages that read and write it stay light.
  */
-import { z } from "zod";
 
 export const COMPARE_METRICS = ["verified", "standard", "adversarial", "unstable"] as const;
 export type CompareMetric = (typeof COMPARE_METRICS)[number];
 
-export const CompareViewState = z
-  .object({
-    metric: z.enum(COMPARE_METRICS).default("verified"),
-    /** Series labels switched off in the legend. */
-    hidden: z.array(z.string().max(200)).max(100).default([]),
-    /** The layer whose sparsity is drawn (null: the first). */
-    layer: z.string().max(200).nullable().default(null),
-    /** The settings table shows only the settings that differ. */
-    onlyDiff: z.boolean().default(true),
-  })
-  .strict();
-export type CompareViewState = z.output<typeof CompareViewState>;
+/** Bounds on what a link may carry. */
+export const LIMITS = { label: 200, hidden: 100, round: 1000 } as const;
 
-export const RunViewState = z
-  .object({
-    /** The round selected on the run page (null: the latest). */
-    round: z.number().int().min(0).max(1000).nullable().default(null),
-    /** The layer selected for the stability histograms (null: the first). */
-    layer: z.string().max(200).nullable().default(null),
-  })
-  .strict();
-export type RunViewState = z.output<typeof RunViewState>;
+export interface CompareViewState {
+  metric: CompareMetric;
+  /** Series labels switched off in the legend. */
+  hidden: string[];
+  /** The layer whose sparsity is drawn (null: the first). */
+  layer: string | null;
+  /** The settings table shows only the settings that differ. */
+  onlyDiff: boolean;
+}
 
-export const DEFAULT_COMPARE_STATE: CompareViewState = CompareViewState.parse({});
+export interface RunViewState {
+  /** The round selected on the run page (null: the latest). */
+  round: number | null;
+  /** The layer selected for the stability histograms (null: the first). */
+  layer: string | null;
+}
+
+export const DEFAULT_COMPARE_STATE: CompareViewState = { metric: "verified", hidden: [], layer: null, onlyDiff: true };
+export const DEFAULT_RUN_STATE: RunViewState = { round: null, layer: null };
+
+const validLabel = (s: string | undefined): s is string => s != null && s.length > 0 && s.length <= LIMITS.label;
+const first = (query: Record<string, string | string[] | undefined>, key: string) => {
+  const v = query[key];
+  return Array.isArray(v) ? v[0] : v;
+};
 
 /** The compare page's URL query for runs and state (defaults left out, so links stay short and readable). */
 export function compareQuery(runIds: string[], state: Partial<CompareViewState> = {}): string {
@@ -45,16 +49,40 @@ export function compareQuery(runIds: string[], state: Partial<CompareViewState> 
 
 /** Runs and state from the compare page's URL query; anything malformed falls back to defaults. */
 export function parseCompareQuery(query: Record<string, string | string[] | undefined>): { runIds: string[]; state: CompareViewState } {
-  const one = (key: string) => {
-    const v = query[key];
-    return Array.isArray(v) ? v[0] : v;
+  const runIds = (first(query, "runs") ?? "").split(",").map((s) => s.trim()).filter((s) => /^run_[0-9a-f]{16}$/.test(s));
+  const metric = first(query, "metric");
+  const hidden = (first(query, "hide") ?? "").split("|").filter(Boolean).slice(0, LIMITS.hidden);
+  const layer = first(query, "layer");
+  const valid = hidden.every(validLabel) && (layer === undefined || layer === "" || validLabel(layer));
+  const state: CompareViewState = valid
+    ? {
+        metric: COMPARE_METRICS.includes(metric as CompareMetric) ? (metric as CompareMetric) : "verified",
+        hidden,
+        layer: layer || null,
+        onlyDiff: first(query, "all") !== "1",
+      }
+    : DEFAULT_COMPARE_STATE;
+  return { runIds: [...new Set(runIds)].slice(0, 200), state };
+}
+
+/** The run page's URL query for its state, e.g. "round=3&layer=conv2" ("" for the defaults). */
+export function runQuery(state: Partial<RunViewState>): string {
+  const parts: string[] = [];
+  if (state.round != null) parts.push(`round=${state.round}`);
+  if (state.layer) parts.push(`layer=${encodeURIComponent(state.layer)}`);
+  return parts.join("&");
+}
+
+/**
+ * The run page's state from its URL query (?round=3&layer=conv2); each malformed value falls
+ * back to `fallback`'s (a share link's saved state, or the defaults).
+ */
+export function parseRunQuery(query: Record<string, string | string[] | undefined>, fallback: RunViewState = DEFAULT_RUN_STATE): RunViewState {
+  const roundText = first(query, "round");
+  const round = roundText != null && /^\d{1,4}$/.test(roundText) && Number(roundText) <= LIMITS.round ? Number(roundText) : null;
+  const layer = first(query, "layer");
+  return {
+    round: round ?? fallback.round,
+    layer: validLabel(layer) ? layer : fallback.layer,
   };
-  const runIds = (one("runs") ?? "").split(",").map((s) => s.trim()).filter((s) => /^run_[0-9a-f]{16}$/.test(s));
-  const parsed = CompareViewState.safeParse({
-    metric: COMPARE_METRICS.includes(one("metric") as CompareMetric) ? one("metric") : undefined,
-    hidden: one("hide") ? one("hide")!.split("|").filter(Boolean).slice(0, 100) : undefined,
-    layer: one("layer") || undefined,
-    onlyDiff: one("all") === "1" ? false : undefined,
-  });
-  return { runIds: [...new Set(runIds)].slice(0, 200), state: parsed.success ? parsed.data : DEFAULT_COMPARE_STATE };
 }

@@ -30,6 +30,8 @@ export function tempDataDir(prefix = "certprune-test-"): string {
 export interface Dashboard {
   url: string;
   port: number;
+  /** The `next start` process (benchmarks read its CPU time). */
+  pid: number;
   dataDir: string;
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -64,6 +66,7 @@ export async function startDashboard(options: { dataDir?: string; port?: number;
   return {
     url,
     port,
+    pid: child.pid!,
     dataDir,
     output: () => output,
     async stop(signal: NodeJS.Signals = "SIGTERM") {

@@ -7,7 +7,8 @@
  */
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { DATASETS } from "@/lib/protocol/config";
+import { DATASET_INPUTS, shapeText } from "@/lib/datasets";
+import { DATASETS } from "@/lib/protocol/names";
 import styles from "./audit.module.css";
 
 type FieldErrors = Record<string, string[]>;
@@ -65,9 +66,9 @@ export function UploadForm({ maxBytes }: { maxBytes: number }) {
       <Field name="model" label="ONNX model" help={`input (N, C, H, W) in [0, 1], one logit per class; Conv, Gemm, MatMul, ReLU, … up to ${size(maxBytes)}`} errors={fieldErrors}>
         <input id="upload-model" name="model" type="file" accept=".onnx,application/octet-stream" />
       </Field>
-      <Field name="dataset" label="Dataset" help="the test images to verify on (the model's input shape must match)" errors={fieldErrors}>
+      <Field name="dataset" label="Dataset" help="the test images to verify on: the model must take exactly their shape (channels x height x width)" errors={fieldErrors}>
         <select id="upload-dataset" name="dataset" defaultValue="fashion-mnist">
-          {DATASETS.map((d) => <option key={d} value={d}>{d}</option>)}
+          {DATASETS.map((d) => <option key={d} value={d}>{d} ({shapeText(DATASET_INPUTS[d].shape)}, {DATASET_INPUTS[d].classes} classes)</option>)}
         </select>
       </Field>
       <Field name="eps" label="Epsilon" help="L∞ radius in [0, 1] pixel space; empty: the dataset's default" errors={fieldErrors}>

@@ -1,7 +1,8 @@
 /**
- * A chart on the page as a standalone SVG or PNG file: its title, its legend and every
- * Recharts surface inside it, laid out as on screen. Recharts draws legends in HTML,
- * so the legend is redrawn here from the same entries the page shows.
+ * A chart on the page as a standalone SVG or PNG file: its title, units, legend and every
+ * chart surface inside it, laid out as on screen. Legends are HTML on the page, so the
+ * legend is redrawn here from the same entries the page shows: the exported figure
+ * explains itself. Used by every chart (run page, compare page, inspector) via ChartFrame.
  */
 export interface LegendEntry {
   label: string;
@@ -15,12 +16,19 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif";
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The charts inside `container` as one SVG document (a string). */
-export function chartSvg(container: HTMLElement, title: string, legend: readonly LegendEntry[]): { svg: string; width: number; height: number } {
+/**
+ * The charts inside `container` as one SVG document (a string): the title, the units (if
+ * any), the legend, then every chart surface (Recharts' or our own `svg.chart-svg`, e.g.
+ * small multiples) where it sits on screen, with the labels marked `data-export-label`.
+ */
+export function chartSvg(container: HTMLElement, title: string, legend: readonly LegendEntry[], units = ""): { svg: string; width: number; height: number } {
   const box = container.getBoundingClientRect();
-  const surfaces = [...container.querySelectorAll<SVGSVGElement>("svg.recharts-surface")];
+  // Recharts also draws legend icons as svg.recharts-surface: those are not charts.
+  const surfaces = [...container.querySelectorAll<SVGSVGElement>("svg.recharts-surface, svg.chart-svg")].filter((s) => !s.closest(".recharts-legend-wrapper"));
+  const labels = [...container.querySelectorAll<HTMLElement>("[data-export-label]")];
   const width = Math.max(320, Math.ceil(box.width));
-  const header = 30 + (legend.length ? 24 * legendRows(legend, width) : 0);
+  const top = units ? 48 : 30;
+  const header = top + (legend.length ? 24 * legendRows(legend, width) : 0);
   let bottom = 0;
   const parts: string[] = [];
   for (const surface of surfaces) {
@@ -35,12 +43,18 @@ export function chartSvg(container: HTMLElement, title: string, legend: readonly
     parts.push(new XMLSerializer().serializeToString(clone));
     bottom = Math.max(bottom, Math.round(r.bottom - box.top));
   }
+  for (const label of labels) {
+    const r = label.getBoundingClientRect();
+    parts.push(`<text x="${Math.round(r.left - box.left)}" y="${Math.round(r.top - box.top) + header + 12}" font-weight="600" fill="#1d2330">${escapeXml(label.dataset.exportLabel ?? label.textContent ?? "")}</text>`);
+    bottom = Math.max(bottom, Math.round(r.bottom - box.top));
+  }
   const height = header + Math.max(bottom, 40) + 8;
   const svg = [
-    `<svg xmlns="${SVG_NS}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}" font-size="12">`,
+    `<svg xmlns="${SVG_NS}" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}" font-size="12">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="12" y="20" font-size="15" font-weight="600" fill="#1d2330">${escapeXml(title)}</text>`,
-    ...legendSvg(legend, width),
+    units ? `<text x="12" y="38" fill="#5f6b7a">${escapeXml(units)}</text>` : "",
+    ...legendSvg(legend, width, top + 14),
     ...parts,
     surfaces.length ? "" : `<text x="12" y="${header + 20}" fill="#5f6b7a">no data yet</text>`,
     `</svg>`,
@@ -60,10 +74,10 @@ function legendRows(legend: readonly LegendEntry[], width: number): number {
   return rows;
 }
 
-function legendSvg(legend: readonly LegendEntry[], width: number): string[] {
+function legendSvg(legend: readonly LegendEntry[], width: number, top: number): string[] {
   const out: string[] = [];
   let x = 12;
-  let y = 44;
+  let y = top;
   for (const e of legend) {
     if (x + ENTRY_WIDTH(e) > width && x > 12) { x = 12; y += 24; }
     const opacity = e.opacity ?? 1;
@@ -98,6 +112,9 @@ export async function svgToPng(svg: string, width: number, height: number, scale
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("the browser could not encode the PNG"))), "image/png"),
   );
 }
+
+/** A file-name-safe slug: "IMP vs Random" -> "imp-vs-random". */
+export const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "certprune";
 
 /** Saves `data` under `filename` through the browser's download. */
 export function downloadBlob(filename: string, data: Blob | string, type = "text/plain"): void {

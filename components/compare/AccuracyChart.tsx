@@ -5,19 +5,15 @@
  * (left) to the sparsest (right), with a band of one standard deviation across seeds.
  */
 import { memo, type ReactNode } from "react";
-import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, useXAxisScale, useYAxisScale, XAxis, YAxis } from "recharts";
 import type { Series, SeriesPoint, Stat } from "@/lib/compare";
+import { METRICS } from "./metrics";
 import type { CompareMetric } from "@/lib/viewState";
-import { ChartFrame, Legend } from "./ChartFrame";
+import { ChartFrame, Legend } from "@/components/charts/ChartFrame";
 import { AXIS_STYLE, fitDomain, mergeByX, ratioAxis, TooltipBox, tooltipPoints } from "./chartParts";
 import { pct, ratio } from "./format";
 
-export const METRICS: Record<CompareMetric, { title: string; short: string; pick: (p: SeriesPoint) => Stat | null; units: string }> = {
-  verified: { title: "Verified accuracy", short: "verified", pick: (p) => p.verifiedAccuracy, units: "% of the verification samples proven robust (mean ± 1 std across seeds)" },
-  standard: { title: "Standard accuracy", short: "standard", pick: (p) => p.standardAccuracy, units: "% of the test images classified correctly (mean ± 1 std across seeds)" },
-  adversarial: { title: "Adversarial accuracy", short: "adversarial", pick: (p) => p.adversarialAccuracy, units: "% of the attacked test images still correct under PGD (mean ± 1 std)" },
-  unstable: { title: "Unstable-neuron ratio", short: "unstable", pick: (p) => p.unstableRatio, units: "% of ReLUs whose IBP bounds contain 0 (mean ± 1 std)" },
-};
+export { METRICS };
 
 interface Point {
   x: number;
@@ -39,6 +35,26 @@ export function chartPoints(series: Series, metric: CompareMetric): Point[] {
   });
 }
 
+/**
+ * The ±1 std bands of every series in one layer, drawn with the chart's own scales: one
+ * Recharts <Area> per series (each a store subscriber) doubled the time to draw ten methods.
+ */
+function Bands({ lines }: { lines: { s: Series; points: Point[] }[] }) {
+  const x = useXAxisScale();
+  const y = useYAxisScale();
+  if (!x || !y) return null;
+  return (
+    <g className="bands">
+      {lines.map(({ s, points }) => {
+        if (points.length < 2) return null;
+        const upper = points.map((p) => `${x(p.x)},${y(p.band[1])}`);
+        const lower = points.map((p) => `${x(p.x)},${y(p.band[0])}`).reverse();
+        return <polygon key={s.key} points={[...upper, ...lower].join(" ")} fill={s.color} fillOpacity={0.14} stroke="none" />;
+      })}
+    </g>
+  );
+}
+
 export const AccuracyChart = memo(function AccuracyChart({ series, metric, hidden, onToggle, controls, waiting }: {
   series: Series[];
   /** Runs are still going: an empty chart is waiting for rounds, not missing data. */
@@ -53,13 +69,14 @@ export const AccuracyChart = memo(function AccuracyChart({ series, metric, hidde
   const all = lines.flatMap((l) => l.points);
   const axis = ratioAxis(all.map((p) => p.x));
   const y = fitDomain(all.flatMap((p) => p.band));
-  const data = mergeByX(lines.map((l) => l.points), ["y", "band"]);
-  const bands = all.some((p) => p.n > 1) && false; // EXPERIMENT
+  const data = mergeByX(lines.map((l) => l.points), ["y"]);
+  const bands = all.some((p) => p.n > 1); // one seed each: nothing to shade
   // A dot per round helps read a few curves; past ~60 points they are clutter (and slow to draw).
   const dots = all.length <= 60;
   const title = `${METRICS[metric].title} vs remaining weights`;
   return (
     <ChartFrame
+      boxed
       title={title}
       units={`y: ${METRICS[metric].units}; x: remaining weights, log scale`}
       legend={visible.map((s) => ({ label: s.label, color: s.color }))}
@@ -96,9 +113,7 @@ export const AccuracyChart = memo(function AccuracyChart({ series, metric, hidde
                 );
               }}
             />
-            {bands && lines.map(({ s }, i) => (
-              <Area key={`band-${s.key}`} dataKey={`band_${i}`} type="linear" connectNulls stroke="none" fill={s.color} fillOpacity={0.14} isAnimationActive={false} activeDot={false} legendType="none" tooltipType="none" />
-            ))}
+            {bands && <Bands lines={lines} />}
             {lines.map(({ s }, i) => (
               <Line key={`line-${s.key}`} dataKey={`y_${i}`} name={s.label} type="linear" connectNulls stroke={s.color} strokeWidth={2} dot={dots ? { r: 3, fill: s.color } : false} activeDot={{ r: 4 }} isAnimationActive={false} />
             ))}

@@ -10,9 +10,10 @@ import { toCsv } from "@/lib/csv";
 import { COMPARE_METRICS, type CompareMetric, type CompareViewState } from "@/lib/viewState";
 import Link from "next/link";
 import { ProgressBar, StatusBadge } from "../StatusBadge";
-import { AccuracyChart, METRICS } from "./AccuracyChart";
+import { AccuracyChart } from "./AccuracyChart";
 import { download, slug } from "./download";
 import { LayerChart } from "./LayerChart";
+import { METRICS } from "./metrics";
 import { OutcomeBars } from "./OutcomeBars";
 import { SettingsDiff } from "./SettingsDiff";
 import { TableOne } from "./TableOne";
@@ -107,7 +108,11 @@ export function CompareView({ result, state, onState, title, toolbar, showBundle
   );
 }
 
-/** The compared runs with their status and progress: a sweep still running is watched from here. */
+/**
+ * The compared runs with their status and progress: a sweep still running is watched from here.
+ * Their links are not prefetched: twenty run pages rendered on the server on every load of
+ * the comparison cost more than the page itself, for pages rarely opened from here.
+ */
 function RunStrip({ result, linkRuns }: { result: CompareResult; linkRuns: boolean }) {
   const active = result.runs.filter((r) => r.status === "running" || r.status === "queued").length;
   const chips = (
@@ -115,7 +120,7 @@ function RunStrip({ result, linkRuns }: { result: CompareResult; linkRuns: boole
       {result.runs.map((r) => (
         <div className="run-chip" key={r.id}>
           <StatusBadge status={r.status} />
-          {linkRuns ? <Link href={`/runs/${r.id}`}>{r.label}</Link> : <span>{r.label}</span>}
+          {linkRuns ? <Link href={`/runs/${r.id}`} prefetch={false}>{r.label}</Link> : <span>{r.label}</span>}
           <ProgressBar value={r.progress} label={`progress of ${r.label}`} />
         </div>
       ))}

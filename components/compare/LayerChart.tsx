@@ -3,7 +3,7 @@
 import { memo } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Series } from "@/lib/compare";
-import { ChartFrame } from "./ChartFrame";
+import { ChartFrame } from "@/components/charts/ChartFrame";
 import { AXIS_STYLE, mergeByX, TooltipBox, tooltipPoints } from "./chartParts";
 import { pct } from "./format";
 
@@ -37,6 +37,7 @@ export const LayerChart = memo(function LayerChart({ series, hidden, layer, onLa
   );
   return (
     <ChartFrame
+      boxed
       title={chosen ? `Remaining weights of layer ${chosen}` : "Remaining weights per layer"}
       units="y: % of the layer's weights kept; x: pruning round"
       legend={visible.map((s) => ({ label: s.label, color: s.color }))}

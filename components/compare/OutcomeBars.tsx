@@ -11,7 +11,7 @@
  */
 import { memo } from "react";
 import { OUTCOMES, type Outcome, type Series } from "@/lib/compare";
-import { ChartFrame } from "./ChartFrame";
+import { ChartFrame } from "@/components/charts/ChartFrame";
 import { pct, ratio } from "./format";
 
 export const OUTCOME_COLORS: Record<Outcome, string> = {
@@ -73,11 +73,13 @@ export const OutcomeBars = memo(function OutcomeBars({ series, hidden }: { serie
   const bars = visible.reduce((n, s) => n + s.points.filter((p) => p.outcomes).length, 0);
   return (
     <ChartFrame
+      boxed
       title="Verification outcomes per round"
       units="% of the verification samples; one chart per method; x: pruning round (0 = dense)"
       legend={OUTCOMES.map((o) => ({ label: o, color: OUTCOME_COLORS[o] }))}
       testId="outcome-chart"
       empty={visible.length === 0}
+      lazy={{ height: Math.ceil(visible.length / 3) * 180 }}
       className="wide"
       data={{ bars }}
       caption="Hover a bar for its figures. Paler bars are rounds still being verified (the samples decided so far)."

@@ -67,7 +67,7 @@ export const TableOne = memo(function TableOne({ rows, series, bundles }: { rows
       <p className="caption muted" style={{ fontSize: "0.8rem" }}>
         Changes are against round 0 (the dense network) of the same method: percentage points for accuracies, seconds for time.
         {bundles ? <> The benchmark link downloads the best round as a VNN-COMP bundle (ONNX model, one VNNLIB property per sample).</> : null}
-        {bundles ? <>{" "}Run pages: {series.map((s, i) => <span key={s.key}>{i ? ", " : ""}<Link href={`/runs/${s.runIds[0]}`}>{s.label}</Link></span>)}</> : null}
+        {bundles ? <>{" "}Run pages: {series.map((s, i) => <span key={s.key}>{i ? ", " : ""}<Link href={`/runs/${s.runIds[0]}`} prefetch={false}>{s.label}</Link></span>)}</> : null}
       </p>
     </div>
   );

@@ -7,7 +7,7 @@
 import { memo } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Series } from "@/lib/compare";
-import { ChartFrame } from "./ChartFrame";
+import { ChartFrame } from "@/components/charts/ChartFrame";
 import { AXIS_STYLE, mergeByX, ratioAxis, TooltipBox, tooltipPoints } from "./chartParts";
 import { ratio, seconds } from "./format";
 
@@ -28,6 +28,7 @@ export const VerifyTimeChart = memo(function VerifyTimeChart({ series, hidden }:
   const yTicks = [0.001, 0.01, 0.1, 1, 10, 100, 1000].filter((t) => t >= Math.min(...ys) / 10 && t <= Math.max(...ys) * 10);
   return (
     <ChartFrame
+      boxed
       title="Verification time vs remaining weights"
       units="y: mean seconds per verification sample (log scale); x: remaining weights (log scale)"
       legend={visible.map((s) => ({ label: s.label, color: s.color }))}

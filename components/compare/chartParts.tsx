@@ -10,8 +10,10 @@ import { ratioTick, ratioTicks } from "./format";
 export function ratioAxis(xs: number[]) {
   const min = Math.max(1e-5, Math.min(1, ...xs.filter((x) => x > 0)));
   const distinct = [...new Set(xs.map((x) => Number(x.toPrecision(3))))].sort((a, b) => b - a);
-  const ticks = distinct.length <= 6 ? distinct : ratioTicks(min);
-  return { domain: [min * 0.8, 1.12] as [number, number], ticks, tickFormatter: ratioTick };
+  const ticks = distinct.length <= 6 ? distinct : ratioTicks(min * 0.5).filter((t) => t >= min * 0.5);
+  // Down to the first round tick below the sparsest point, so that every point sits between ticks.
+  const lowest = Math.min(min * 0.8, ...ticks);
+  return { domain: [lowest * 0.95, 1.12] as [number, number], ticks: ticks.filter((t) => t >= lowest), tickFormatter: ratioTick };
 }
 
 /** A y domain of fractions that fits the values with a margin, in [0, 1], and round ticks on it. */
@@ -19,9 +21,9 @@ export function fitDomain(values: number[]): { domain: [number, number]; ticks: 
   const finite = values.filter(Number.isFinite);
   const min = finite.length ? Math.min(...finite) : 0;
   const max = finite.length ? Math.max(...finite) : 1;
-  const span = Math.max(max - min, 0.02);
+  const span = Math.max(max - min, 0.05);
   const step = [0.01, 0.02, 0.05, 0.1, 0.2].find((s) => span / s <= 5) ?? 0.2;
-  const lo = Math.max(0, Math.floor((min - step / 2) / step) * step);
+  const lo = Math.max(0, Math.floor((min - Math.max(step / 2, 0.05)) / step) * step);
   const hi = Math.min(1, Math.ceil((max + step / 2) / step) * step);
   const ticks: number[] = [];
   for (let t = lo; t <= hi + 1e-9; t += step) ticks.push(Number(t.toFixed(4)));

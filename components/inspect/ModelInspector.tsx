@@ -29,11 +29,25 @@ function comparison(layer: EngineLayer & { kind: string }, engine: EngineLayer |
   return { ok: true, text: `matches (shrunk from ${n(engine.weights)} weights, ${engine.channels} channels)` };
 }
 
-export function ModelInspector({ runId, round }: { runId: string; round: number }) {
+/**
+ * `token`: opened from a share link (read-only, anonymous): the model, its audit and its
+ * download are read through the link, and its links stay under /share/<token>.
+ */
+export function ModelInspector({ runId, round, token, sharedComparison }: { runId: string; round: number; token?: string; sharedComparison?: boolean }) {
   const trpc = useTRPC();
-  const query = useQuery(trpc.models.inspect.queryOptions({ runId, round }));
+  const query = useQuery({ ...trpc.models.inspect.queryOptions({ runId, round, token }), retry: token ? false : undefined });
+  const base = token ? `/share/${encodeURIComponent(token)}` : `/runs/${runId}`;
+  // A shared comparison names several runs: its inspector links say which one.
+  const roundHref = (k: number) => `${base}/inspect?round=${k}${sharedComparison ? `&run=${runId}` : ""}`;
+  const download = `/api/models/download?runId=${runId}&round=${round}${token ? `&token=${encodeURIComponent(token)}` : ""}`;
   if (query.isPending) return <div className="empty">Reading round {round}&rsquo;s model…</div>;
-  if (query.isError) return <div className="alert" data-testid="inspect-error">{query.error.message}</div>;
+  if (query.isError) {
+    return (
+      <div className="alert" role="alert" data-testid="inspect-error" data-code={query.error.data?.code}>
+        {query.error.message.charAt(0).toUpperCase() + query.error.message.slice(1)}.
+      </div>
+    );
+  }
   const { inspection: m, engineLayers, rounds, label } = query.data;
   const engineByName = new Map((engineLayers ?? []).map((l) => [l.name, l]));
   const compared = m.layers.map((l) => ({ ...l, check: engineLayers ? comparison(l, engineByName.get(l.name)) : null }));
@@ -43,20 +57,20 @@ export function ModelInspector({ runId, round }: { runId: string; round: number 
     <div data-testid="model-inspector" data-round={round}>
       <div className={styles.head}>
         <span>
-          <Link href={`/runs/${runId}`}>{label}</Link> <span className="muted">{runId}</span>
+          <Link href={sharedComparison ? base : `${base}?round=${round}`} data-testid="inspect-run-link">{label}</Link> <span className="muted">{runId}</span>
         </span>
         <nav className={styles.rounds} aria-label="Round">
           <span className="muted">round</span>
           {rounds.map((k) => (
-            <Link key={k} href={`/runs/${runId}/inspect?round=${k}`} aria-current={k === round ? "page" : undefined}>{k}</Link>
+            <Link key={k} href={roundHref(k)} aria-current={k === round ? "page" : undefined}>{k}</Link>
           ))}
         </nav>
         <span className="spacer" />
-        <a className="button" href={`/api/models/download?runId=${runId}&round=${round}`} download data-testid="download-onnx">
+        <a className="button" href={download} download data-testid="download-onnx">
           Download model.onnx ({bytes(m.bytes)})
         </a>
       </div>
-      <AuditSummary runId={runId} round={round} />
+      <AuditSummary runId={runId} round={round} token={token} />
       <div className={styles.stats}>
         <div className="stat"><div className="name">input</div><div className={styles.mono}>{m.input?.name} {shape(m.input?.shape)}</div></div>
         <div className="stat"><div className="name">output</div><div className={styles.mono}>{m.output?.name} {shape(m.output?.shape)}</div></div>

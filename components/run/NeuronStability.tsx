@@ -9,17 +9,28 @@ import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxi
 import { ChartFrame, type LegendEntry } from "@/components/charts/ChartFrame";
 import { histogramBins, type Stability, type StabilityLayer } from "@/lib/runView";
 import { AXIS_TICK, COLORS } from "./palette";
-import { RoundSelect, useRoundChoice } from "./RoundSelect";
+import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
 import styles from "./run.module.css";
 
 const share = (n: number, of: number) => (of ? (100 * n) / of : 0);
 
-export function NeuronStability(props: { stability: Stability[]; verifying: boolean; filename: string; ratios?: ReadonlyMap<number, number> }) {
+export function NeuronStability(props: {
+  stability: Stability[];
+  verifying: boolean;
+  filename: string;
+  ratios?: ReadonlyMap<number, number>;
+  /** The page's round (the run page's ?round=); absent: this section chooses its own. */
+  round?: RoundControl;
+  /** The page's layer for the histograms (?layer=); absent: this section chooses its own. */
+  layer?: { value: string | null; onChange: (layer: string) => void };
+}) {
   const { stability, verifying, filename, ratios } = props;
   const rounds = stability.map((s) => s.round);
-  const [round, setRound] = useRoundChoice(rounds);
+  const [round, setRound] = useRoundChoice(rounds, null, props.round);
   const current = stability.find((s) => s.round === round) ?? null;
-  const [layerName, setLayerName] = useState<string | null>(null);
+  const [ownLayer, setOwnLayer] = useState<string | null>(null);
+  const layerName = props.layer ? props.layer.value : ownLayer;
+  const setLayerName = props.layer ? props.layer.onChange : setOwnLayer;
   const layerId = useId();
   const layers = current?.layers ?? [];
   const layer = layers.find((l) => l.name === layerName) ?? layers[0] ?? null;
@@ -58,6 +69,7 @@ export function NeuronStability(props: { stability: Stability[]; verifying: bool
           legend={countsLegend}
           controls={selector}
           testId="stability-counts-chart"
+          level={3}
           data={{ round: current.round }}
         >
           <p className="muted">Share of each layer&apos;s neurons; bounds at ε = {current.eps.toPrecision(3)}{hasCrown ? "; upper bar IBP, lower bar CROWN" : ", by IBP"}.</p>
@@ -84,6 +96,7 @@ export function NeuronStability(props: { stability: Stability[]; verifying: bool
             filename={`${filename}-round${current.round}-${layer.name}`}
             legend={[{ label: "neurons per bin", color: COLORS.standard }, { label: "unstable neurons per bin of −l·u", color: COLORS.unstable }]}
             testId="histogram-chart"
+            level={3}
             data={{ round: current.round, layer: layer.name, total: layer.histograms.lower.counts.reduce((a, b) => a + b, 0) }}
             controls={
               <span className={styles.select}>

@@ -5,12 +5,22 @@ import styles from "./run.module.css";
 
 export type RoundChoice = number | "all";
 
-/** The chosen round, or the newest of `rounds` while nothing (still present) is chosen. */
-export function useRoundChoice(rounds: readonly number[], initial: RoundChoice | null = null) {
-  const [chosen, setChosen] = useState<RoundChoice | null>(initial);
+/** A round chosen for the whole page (the run page's ?round=), shared by its selectors. */
+export interface RoundControl {
+  value: RoundChoice | null;
+  onChange: (round: RoundChoice) => void;
+}
+
+/**
+ * The chosen round, or the newest of `rounds` while nothing (still present) is chosen.
+ * With `control`, the choice is the page's (every selector bound to it moves together).
+ */
+export function useRoundChoice(rounds: readonly number[], initial: RoundChoice | null = null, control?: RoundControl) {
+  const [own, setOwn] = useState<RoundChoice | null>(initial);
+  const chosen = control ? control.value : own;
   const value: RoundChoice | null =
     chosen === "all" ? "all" : chosen != null && rounds.includes(chosen) ? chosen : rounds.at(-1) ?? null;
-  return [value, setChosen] as const;
+  return [value, control ? control.onChange : setOwn] as const;
 }
 
 export function RoundSelect(props: {

@@ -4,17 +4,23 @@
  * It does not fetch: RunPage feeds it live by id (SSE), and a shared link can feed it
  * the same view built from events fetched by token (runViewOf), read-only.
  */
+import Link from "next/link";
 import { useMemo, useState } from "react";
-import { STRUCTURED_METHODS, methodLabel, type RunConfig, type RunStatus } from "@/lib/protocol";
+import { AuditSummary } from "@/components/audit/AuditSummary";
+import { ShareButton } from "@/components/share/ShareButton";
+import type { RunConfig, RunStatus } from "@/lib/protocol";
+import { STRUCTURED_METHODS, methodLabel } from "@/lib/protocol/names";
 import {
   bestRound, certifiedCurve, formatDuration, pct, runEta, runViewProgress, type RunView,
 } from "@/lib/runView";
+import { DEFAULT_RUN_STATE, runQuery, type RunViewState } from "@/lib/viewState";
 import { ProgressBar, StatusBadge } from "../StatusBadge";
 import { CertifiedChart } from "./CertifiedChart";
 import { EngineLog } from "./EngineLog";
 import { ExportPanel } from "./ExportPanel";
 import { NeuronStability } from "./NeuronStability";
 import { ResultsTable } from "./ResultsTable";
+import { RoundSelect, useRoundChoice, type RoundChoice, type RoundControl } from "./RoundSelect";
 import { SampleGrid } from "./SampleGrid";
 import { SparsityTable } from "./SparsityTable";
 import { StabilityTrendChart } from "./StabilityTrendChart";
@@ -53,6 +59,12 @@ export interface RunDashboardProps {
   bundleHref?: (round: number) => string;
   /** A shared, read-only page: no actions, and says so. */
   readOnly?: boolean;
+  /** The selected round and layer to open on (from the URL, or a share link's saved view). */
+  initialState?: RunViewState;
+  /** Called when the selection changes (the run page writes it into its URL). */
+  onStateChange?: (state: RunViewState) => void;
+  /** A share link's token: the audit and the model inspector are read through it. */
+  shareToken?: string;
 }
 
 const CONNECTION_TEXT: Record<Connection["state"], string> = {
@@ -63,7 +75,7 @@ const CONNECTION_TEXT: Record<Connection["state"], string> = {
   error: "connection lost",
 };
 
-export function RunDashboard({ run, view, connection, cancel, bundleHref, readOnly }: RunDashboardProps) {
+export function RunDashboard({ run, view, connection, cancel, bundleHref, readOnly, initialState, onStateChange, shareToken }: RunDashboardProps) {
   const config = run.config;
   const status = view.status ?? run.status;
   const active = status === "queued" || status === "running";
@@ -78,6 +90,24 @@ export function RunDashboard({ run, view, connection, cancel, bundleHref, readOn
   const best = bestRound(view);
   const file = run.id;
 
+  // One selected round (and layer) for the whole page: every round selector moves it, the
+  // URL carries it (?round=3&layer=conv2), and so does a share link made from the page.
+  const [selection, setSelection] = useState<RunViewState>(initialState ?? DEFAULT_RUN_STATE);
+  const [roundChoice, setRoundChoice] = useState<RoundChoice | null>(selection.round);
+  const select = (patch: Partial<RunViewState>) => {
+    const next = { ...selection, ...patch };
+    setSelection(next);
+    onStateChange?.(next);
+  };
+  const roundControl: RoundControl = {
+    value: roundChoice,
+    onChange: (round) => {
+      setRoundChoice(round);
+      select({ round: round === "all" ? null : round });
+    },
+  };
+  const layerControl = { value: selection.layer, onChange: (layer: string) => select({ layer }) };
+
   return (
     <div className={styles.root} data-testid="run-page" data-read-only={readOnly ? "true" : undefined}>
       <div className="row">
@@ -86,6 +116,11 @@ export function RunDashboard({ run, view, connection, cancel, bundleHref, readOn
         <span className="muted">{run.id}</span>
         {readOnly && <span className={styles.readOnly}>shared, read-only</span>}
         <span className="spacer" />
+        {!readOnly && (
+          <span className={styles.shareSlot} data-testid="run-share">
+            <ShareButton target={{ kind: "run", runId: run.id, state: selection }} label="Share" />
+          </span>
+        )}
         {cancel && !readOnly && active && <CancelButton cancel={cancel} />}
       </div>
       <FailureNotice view={view} run={run} status={status} />
@@ -121,23 +156,25 @@ export function RunDashboard({ run, view, connection, cancel, bundleHref, readOn
         <ExportPanel run={run} view={view} bundleHref={readOnly ? undefined : bundleHref} ratios={ratios} />
       </section>
 
+      {verifying && <AuditPanel runId={run.id} view={view} ratios={ratios} round={roundControl} token={shareToken} />}
+
       <div className={styles.cols2}>
         <section className="panel"><TrainingChart epochs={view.epochs} filename={`${file}-training`} ratios={ratios} /></section>
         <section className="panel" aria-labelledby="samples-heading">
           <h2 id="samples-heading">Verification samples</h2>
-          <SampleGrid view={view} config={config} ratios={ratios} />
+          <SampleGrid view={view} config={config} ratios={ratios} round={roundControl} />
         </section>
       </div>
 
       <section className="panel" aria-labelledby="stability-heading">
         <h2 id="stability-heading">Neuron stability</h2>
-        <NeuronStability stability={view.stability} verifying={verifying} filename={`${file}-stability`} ratios={ratios} />
+        <NeuronStability stability={view.stability} verifying={verifying} filename={`${file}-stability`} ratios={ratios} round={roundControl} layer={layerControl} />
       </section>
 
       <div className={styles.cols2}>
         <section className="panel" aria-labelledby="sparsity-heading">
           <h2 id="sparsity-heading">Per-layer sparsity</h2>
-          <SparsityTable results={view.roundResults} ratios={ratios} />
+          <SparsityTable results={view.roundResults} ratios={ratios} round={roundControl} />
         </section>
         <section className="panel" aria-labelledby="log-heading">
           <h2 id="log-heading">Engine log</h2>
@@ -145,6 +182,39 @@ export function RunDashboard({ run, view, connection, cancel, bundleHref, readOn
         </section>
       </div>
     </div>
+  );
+}
+
+/**
+ * The independent audit (onnxruntime) of the selected round: clean accuracy recomputed on
+ * the verification samples, every counterexample replayed; a mismatch is shown loudly. With
+ * a link to the round's model in the inspector (through the share link on shared pages).
+ */
+function AuditPanel({ runId, view, ratios, round: control, token }: {
+  runId: string;
+  view: RunView;
+  ratios: ReadonlyMap<number, number>;
+  round: RoundControl;
+  token?: string;
+}) {
+  const rounds = view.roundResults.filter((r) => r.samples > 0).map((r) => r.round);
+  const [round] = useRoundChoice(rounds, null, control);
+  const k = typeof round === "number" ? round : null;
+  const inspectHref = k == null ? null : token ? `/share/${encodeURIComponent(token)}/inspect?${runQuery({ round: k })}` : `/runs/${runId}/inspect?${runQuery({ round: k })}`;
+  return (
+    <section className="panel" aria-labelledby="audit-heading" data-testid="audit-panel" data-round={k ?? undefined}>
+      <div className={styles.sectionControls}>
+        <h2 id="audit-heading" style={{ margin: 0 }}>Independent audit</h2>
+        <RoundSelect label="Round" rounds={rounds} value={round} onChange={control.onChange} ratios={ratios} testId="audit-round" />
+        <span className="spacer" />
+        {inspectHref && <Link href={inspectHref} data-testid="inspect-link">Inspect round {k}&rsquo;s model →</Link>}
+      </div>
+      {k == null ? (
+        <div className="empty">Each round is audited with a second runtime (onnxruntime) once it has finished verifying.</div>
+      ) : (
+        <AuditSummary runId={runId} round={k} token={token} />
+      )}
+    </section>
   );
 }
 

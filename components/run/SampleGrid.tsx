@@ -8,7 +8,7 @@ import { useRef, useState, type KeyboardEvent } from "react";
 import type { RunConfig, SampleStatus } from "@/lib/protocol";
 import { sampleCounts, sampleGrid, type RunView, type SampleCell } from "@/lib/runView";
 import { COLORS } from "./palette";
-import { RoundSelect, useRoundChoice } from "./RoundSelect";
+import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
 import styles from "./run.module.css";
 
 const STATUSES: (SampleStatus | "pending")[] = ["verified", "falsified", "unknown", "misclassified", "pending"];
@@ -29,10 +29,16 @@ function describe(cell: SampleCell, round: number): string {
   return `Sample ${r.index}, round ${round}: ${r.status} by ${r.decidedBy} in ${r.seconds.toFixed(2)} s (label ${r.label}, predicted ${r.predicted}${margin}${domains})`;
 }
 
-export function SampleGrid({ view, config, ratios }: { view: RunView; config: RunConfig; ratios?: ReadonlyMap<number, number> }) {
+export function SampleGrid({ view, config, ratios, round: control }: {
+  view: RunView;
+  config: RunConfig;
+  ratios?: ReadonlyMap<number, number>;
+  /** The page's round (the run page's ?round=); absent: the grid chooses its own. */
+  round?: RoundControl;
+}) {
   const verifying = config.verification.mode !== "none" && config.verification.samples > 0;
   const rounds = [...new Set([...view.samples.map((s) => s.round), ...view.roundResults.filter((r) => r.samples > 0).map((r) => r.round)])].sort((a, b) => a - b);
-  const [round, setRound] = useRoundChoice(rounds);
+  const [round, setRound] = useRoundChoice(rounds, null, control);
   const [focused, setFocused] = useState(0);
   const [hovered, setHovered] = useState<number | null>(null);
   const grid = useRef<HTMLDivElement>(null);

@@ -1,12 +1,13 @@
 "use client";
 /** Per-layer sparsity of a finished round: remaining weights and channels, layer by layer. */
 import type { RoundResult } from "@/lib/runView";
-import { RoundSelect, useRoundChoice } from "./RoundSelect";
+import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
 import styles from "./run.module.css";
 
-export function SparsityTable({ results, ratios }: { results: RoundResult[]; ratios?: ReadonlyMap<number, number> }) {
+/** `round`: the page's selected round (absent: the table chooses its own). */
+export function SparsityTable({ results, ratios, round: control }: { results: RoundResult[]; ratios?: ReadonlyMap<number, number>; round?: RoundControl }) {
   const rounds = results.map((r) => r.round);
-  const [round, setRound] = useRoundChoice(rounds);
+  const [round, setRound] = useRoundChoice(rounds, null, control);
   const current = results.find((r) => r.round === round);
   if (!current) return <div className="empty">Waiting for round 0 (the dense network) to finish…</div>;
   const total = current.layers.reduce((a, l) => a + l.weights, 0);

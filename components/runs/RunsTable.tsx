@@ -8,7 +8,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { RUN_STATUSES } from "@/lib/protocol";
+import { RUN_STATUSES } from "@/lib/protocol/names";
 import {
   expandRun, filterRuns, GROUP_FIELDS, methodOf, NO_FILTERS, overviewRows, runsCsv, sortRuns,
   type CompactRun, type Filters, type GroupRow, type OverviewRun, type Row, type Sort, type SortKey,
@@ -66,7 +66,7 @@ const RunRowView = memo(function RunRowView({ run, grouped, selected, onSelect }
   return (
     <tr className={`run-row${grouped ? " grouped" : ""}${selected ? " selected" : ""}`} data-run={run.id}>
       <td><input type="checkbox" checked={selected} onChange={(e) => onSelect([run.id], e.target.checked)} aria-label={`Select ${run.label} (${run.id})`} /></td>
-      <td title={`${run.label} · ${run.id}`}><Link href={`/runs/${run.id}`}>{run.label}</Link> <span className="muted">{run.id.slice(4, 12)}</span></td>
+      <td title={`${run.label} · ${run.id}`}><Link href={`/runs/${run.id}`} prefetch={false}>{run.label}</Link> <span className="muted">{run.id.slice(4, 12)}</span></td>
       <td><StatusBadge status={run.status} /></td>
       <td>
         <div className="progress-cell">
@@ -117,7 +117,7 @@ function GroupRowView({ row, selected, onSelect, onToggle }: { row: GroupRow; se
         </div>
       </td>
       <td colSpan={6} className="muted" title={methods.join(", ")}>
-        {ids.length <= MAX_COMPARE ? <><Link href={`/compare?${compareQuery(ids)}`}>Compare</Link> · </> : null}
+        {ids.length <= MAX_COMPARE ? <><Link href={`/compare?${compareQuery(ids)}`} prefetch={false}>Compare</Link> · </> : null}
         {[...counts].map(([s, n]) => `${n} ${s}`).join(" · ")} · {methods.slice(0, 6).join(", ")}{methods.length > 6 ? ", …" : ""}
       </td>
       <td className="num">{best?.summary.bestVerifiedAccuracy == null ? "–" : <strong>{pct(best.summary.bestVerifiedAccuracy)}</strong>}</td>
@@ -183,7 +183,7 @@ export function RunsTable({ initialRuns }: { initialRuns?: CompactRun[] | null }
   return (
     <>
       <div className="toolbar" role="search">
-        <input type="search" placeholder="Search runs: label, id, method, dataset, sweep…" value={filters.search} onChange={(e) => set({ search: e.target.value })} aria-label="Search runs" />
+        <input type="search" placeholder="Search label, id, method, sweep…" value={filters.search} onChange={(e) => set({ search: e.target.value })} aria-label="Search runs" />
         <label>Status
           <select value={filters.status} onChange={(e) => set({ status: e.target.value as Filters["status"] })}>
             <option value="">any</option>

@@ -49,7 +49,11 @@ export function ShareButton({ target, label = "Share" }: { target: ShareTarget; 
             <input id="share-url" ref={input} readOnly value={url} onFocus={(e) => e.target.select()} data-testid="share-url" style={{ flex: 1 }} />
             <button type="button" className="small" onClick={copy}>{copied ? "Copied" : "Copy"}</button>
           </div>
-          <span className="muted" style={{ fontSize: "0.85rem" }}>Revoke it at any time under <Link href="/shares">Share links</Link>.</span>
+          <div className="row">
+            <span className="muted" style={{ fontSize: "0.85rem" }}>Revoke it at any time under <Link href="/shares">Share links</Link>.</span>
+            <span className="spacer" />
+            <button type="button" className="secondary small" onClick={() => create.reset()}>Close</button>
+          </div>
         </div>
       )}
     </div>

@@ -339,21 +339,46 @@ def phase_train(run: Run, k: int, init_state: dict, mask: dict) -> None:
 _EPOCH_FIELDS = ("epoch", "epochs", "loss", "trainAccuracy", "testAccuracy", "robustAccuracy", "eps", "lr", "seconds")
 
 
+def evaluation_sizes(config: dict) -> tuple:
+    """(images for standard and adversarial accuracy, images for test accuracy, attack on?).
+
+    Standard (clean) and adversarial (PGD) accuracy are measured on the SAME images, so
+    that adversarial accuracy can never exceed standard accuracy: the first
+    min(data.testSize, verification.attackSamples) test images when the attack runs (PGD
+    on the whole test set is too dear on a CPU), else the first data.testSize. Sizes are
+    None for "the whole test set". The clean accuracy on data.testSize images is kept
+    beside them in evaluation.json ("testAccuracy") and the summary.
+    """
+    test_size = config["data"].get("testSize")
+    verification = config["verification"]
+    attack = (verification["mode"] != "none" and verification["pgdSteps"] > 0
+              and verification.get("attackSamples") != 0)
+    if not attack:
+        return test_size, test_size, False
+    attack_size = verification.get("attackSamples")
+    sizes = [size for size in (test_size, attack_size) if size is not None]
+    return (min(sizes) if sizes else None), test_size, True
+
+
 def phase_evaluate(run: Run, k: int, small) -> dict:
-    """Standard accuracy on the test set (data.testSize) and PGD accuracy on attackSamples images."""
+    """Standard and PGD accuracy on the same images (evaluation_sizes), plus clean accuracy on data.testSize."""
     from .train import evaluate
     path = run.paths.evaluation(k)
     if os.path.exists(path):
         return files.load_json(path)
     _phase(run, k, "evaluate")
     started = time.perf_counter()
-    standard = evaluate(small, run.test_set.subset(run.config["data"].get("testSize")))
-    verification = run.config["verification"]
-    adversarial = None
-    if verification["mode"] != "none" and verification["pgdSteps"] > 0 and verification.get("attackSamples") != 0:
+    size, test_size, attack = evaluation_sizes(run.config)
+    images = run.test_set.subset(size)
+    if attack:
         seeded(run.seed, k, "attack")  # PGD draws its random starts from the global RNG
-        adversarial = _adversarial_accuracy(run, small, run.test_set.subset(verification.get("attackSamples")))
-    result = {"standardAccuracy": standard, "adversarialAccuracy": adversarial,
+        standard, adversarial = _clean_and_adversarial_accuracy(run, small, images)
+    else:
+        standard, adversarial = evaluate(small, images), None
+    test_images = run.test_set.subset(test_size)
+    test_accuracy = standard if len(test_images) == len(images) else evaluate(small, test_images)
+    result = {"standardAccuracy": standard, "adversarialAccuracy": adversarial, "evaluationImages": len(images),
+              "testAccuracy": test_accuracy, "testImages": len(test_images),
               "seconds": time.perf_counter() - started}
     files.save_json(result, path)
     return result
@@ -362,20 +387,29 @@ def phase_evaluate(run: Run, k: int, small) -> dict:
 ATTACK_BATCH = 256
 
 
-def _adversarial_accuracy(run: Run, model, dataset) -> float:
-    """Fraction of ``dataset`` classified correctly at every point PGD tries (verification.pgdSteps/Restarts).
+@torch.no_grad()
+def _clean_correct(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return model(x).argmax(dim=1) == y                                    # (B,) bool
 
-    A misclassified clean image counts as attacked (PGD's first restart starts at it).
-    The attack's successes are confirmed by a plain forward pass (verify.pgd_attack).
+
+def _clean_and_adversarial_accuracy(run: Run, model, dataset) -> tuple:
+    """(clean accuracy, PGD accuracy) of ``model`` on the same images of ``dataset``.
+
+    An image counts as robust only if it is classified correctly AND every point PGD tries
+    (verification.pgdSteps/Restarts) is too, so PGD accuracy <= clean accuracy by
+    construction. The attack's successes are confirmed by a plain forward pass (verify.pgd_attack).
     """
     from . import verify
     from .train import batches
     settings = run.config["verification"]
-    robust = 0
+    correct = robust = 0
     for x, y in batches(dataset, ATTACK_BATCH, device=run.device):
+        clean = _clean_correct(model, x, y)
         _, success = verify.pgd_attack(model, x, y, run.verify_eps, settings["pgdSteps"], settings["pgdRestarts"])
-        robust += int((~success).sum())
-    return robust / max(len(dataset), 1)
+        correct += int(clean.sum())
+        robust += int((clean & ~success).sum())
+    count = max(len(dataset), 1)
+    return correct / count, robust / count
 
 
 def phase_stability(run: Run, k: int, small) -> dict | None:
@@ -594,15 +628,21 @@ def _export_dense(run: Run, cache: RunPaths) -> None:
 
 
 def run_experiment(config: dict, out_dir: str, emit: Callable, device=None, shared_dir: str | None = None,
-                   phase: dict | None = None) -> dict:
+                   phase: dict | None = None, until_round: int | None = None) -> dict:
     """Run (or resume) the experiment ``config`` (full, defaults filled) in ``out_dir``.
 
     emit(type, **fields) writes one event (round_started, epoch, sample_verified, stability,
     round_finished, artifact, log, finished); the caller emits started/failed. device:
     torch.device or None (config.device). shared_dir: a sweep's dense-round cache.
     phase: a dict whose "name" is kept up to date, for failure reports.
+    until_round: stop after this round (a sweep driver that advances several runs round by
+    round); the run is then not finished: no "finished" event, and "complete" is false.
     Returns {"curve": [round_finished fields per round], "bestRound", "bestVerifiedAccuracy",
-    "rounds", "seconds"}; also written to summary.json.
+    "rounds", "complete", "evaluation", "seconds"}; also written to summary.json.
+    "evaluation" names the image sets: standard and adversarial accuracy on the first
+    "standardAndAdversarialImages" test images, "testAccuracy" (per round, in
+    "testAccuracies") on the first "testImages", verified accuracy on the first
+    "verificationImages".
     """
     started = time.perf_counter()
     run = prepare_run(config, out_dir, emit, device, phase)
@@ -611,18 +651,35 @@ def run_experiment(config: dict, out_dir: str, emit: Callable, device=None, shar
         _import_dense(run, cache)
     init_state = phase_init(run)
     curve = []
-    for k in range(len(run.targets)):
+    last = len(run.targets) if until_round is None else min(len(run.targets), int(until_round) + 1)
+    for k in range(last):
         curve.append(run_round(run, k, init_state))
         if k == 0 and cache is not None:
             _export_dense(run, cache)
     best, best_accuracy = best_round(curve)
+    complete = len(curve) == len(run.targets)
     summary = {"curve": curve, "bestRound": best, "bestVerifiedAccuracy": best_accuracy, "rounds": len(curve),
+               "complete": complete, "evaluation": _evaluation_sets(run, len(curve)),
                "seconds": time.perf_counter() - started}
     files.save_json(summary, run.paths.summary)
+    if not complete:
+        return summary
     _phase(run, None, "finished")
     emit("finished", bestRound=best, bestVerifiedAccuracy=best_accuracy, rounds=len(curve),
          seconds=summary["seconds"])
     return summary
+
+
+def _evaluation_sets(run: Run, rounds: int) -> dict:
+    """Which test images each accuracy of the curve was measured on (see run_experiment)."""
+    size, test_size, _ = evaluation_sizes(run.config)
+    stored = [files.load_json(run.paths.evaluation(k)) if os.path.exists(run.paths.evaluation(k)) else {}
+              for k in range(rounds)]
+    return {"standardAndAdversarialImages": len(run.test_set.subset(size)),
+            "testImages": len(run.test_set.subset(test_size)),
+            "verificationImages": len(run.test_set.subset(run.config["verification"]["samples"]))
+            if run.config["verification"]["mode"] != "none" else 0,
+            "testAccuracies": [e.get("testAccuracy") for e in stored]}
 
 
 # ------------------------------------------------------------------ seeds

@@ -5,21 +5,11 @@
  * the engine validates against and takes its defaults from.
  */
 import { z } from "zod";
+import { ARCHS, DATASETS, DEVICES, PRUNING_METHODS, REGIMES, REGULARIZERS, VERIFICATION_MODES } from "./names";
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const nullableDefault = <T extends z.ZodType>(schema: T, description: string) =>
   schema.nullable().default(null).describe(description);
-
-export const DATASETS = ["synthetic", "fashion-mnist", "cifar10", "svhn", "imagenet64"] as const;
-export const ARCHS = ["cnn7", "cnn4", "mlp", "onnx"] as const;
-export const REGIMES = ["natural", "fgsm", "ibp", "crown-ibp"] as const;
-export const REGULARIZERS = ["none", "rs", "nrs", "slim"] as const;
-export const PRUNING_METHODS = [
-  "none", "random", "imp", "snip", "taylor", "hydra", "struct-lth", "slim", "nrs-channel",
-] as const;
-export const STRUCTURED_METHODS = ["struct-lth", "slim", "nrs-channel"] as const;
-export const VERIFICATION_MODES = ["none", "ibp", "crown", "alpha-crown", "bab"] as const;
-export const DEVICES = ["auto", "cpu", "cuda"] as const;
 
 export const DataConfig = z
   .object({
@@ -29,7 +19,7 @@ export const DataConfig = z
       "Folder holding the dataset files; null uses the dataset's default place.",
     ),
     trainSize: nullableDefault(int(1, 10_000_000), "Use only the first N training images (null: all)."),
-    testSize: nullableDefault(int(1, 10_000_000), "Use only the first N test images for test accuracy (null: all)."),
+    testSize: nullableDefault(int(1, 10_000_000), "Use only the first N test images (null: all); standard and adversarial accuracy use the first verification.attackSamples of them."),
     augment: z.boolean().default(true).describe("Random crop, plus horizontal flip on CIFAR-10 and FashionMNIST."),
   })
   .strict();
@@ -95,7 +85,7 @@ export const VerificationConfig = z
     attackSamples: z
       .union([int(1, 1_000_000), z.null()])
       .default(1000)
-      .describe("Test images used for adversarial accuracy (null: all)."),
+      .describe("The first N test images (at most testSize) on which each round's standard and adversarial (PGD) accuracy are both measured (null: all)."),
   })
   .strict();
 
@@ -118,27 +108,3 @@ export type RunConfig = z.output<typeof RunConfig>;
 
 export const DEFAULT_CONFIG: RunConfig = RunConfig.parse({});
 
-/** The paper's methods as (pruning method, regulariser) pairs. */
-export const METHOD_LABELS: Record<string, { method: (typeof PRUNING_METHODS)[number]; regularizer: (typeof REGULARIZERS)[number] }> = {
-  Dense: { method: "none", regularizer: "none" },
-  Random: { method: "random", regularizer: "none" },
-  IMP: { method: "imp", regularizer: "none" },
-  SNIP: { method: "snip", regularizer: "none" },
-  Taylor: { method: "taylor", regularizer: "none" },
-  HYDRA: { method: "hydra", regularizer: "none" },
-  "IMP+RS": { method: "imp", regularizer: "rs" },
-  "IMP+NRS": { method: "imp", regularizer: "nrs" },
-  "HYDRA+NRS": { method: "hydra", regularizer: "nrs" },
-  StructLTH: { method: "struct-lth", regularizer: "none" },
-  Slim: { method: "slim", regularizer: "slim" },
-  "NRS-channel": { method: "nrs-channel", regularizer: "nrs" },
-};
-
-/** The label a researcher knows a run's method by, e.g. "IMP+NRS". */
-export function methodLabel(config: Pick<RunConfig, "pruning" | "training">): string {
-  for (const [label, pair] of Object.entries(METHOD_LABELS)) {
-    if (pair.method === config.pruning.method && pair.regularizer === config.training.regularizer) return label;
-  }
-  const base = Object.entries(METHOD_LABELS).find(([, p]) => p.method === config.pruning.method)?.[0] ?? config.pruning.method;
-  return config.training.regularizer === "none" ? base : `${base}+${config.training.regularizer.toUpperCase()}`;
-}

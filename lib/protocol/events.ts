@@ -4,6 +4,7 @@
  * and the server parses each line with these schemas before storing it.
  */
 import { z } from "zod";
+import { RUN_STATUSES } from "./names";
 
 const count = z.number().int().min(0);
 const fraction = z.number().min(0).max(1);
@@ -172,9 +173,6 @@ export type SampleStatus = (typeof SAMPLE_STATUSES)[number];
  * Written by the server, never by the engine: a run's status changed. Stored in the
  * same event stream, so a subscriber knows when a run's stream has ended.
  */
-export const RUN_STATUSES = ["queued", "running", "finished", "failed", "cancelled"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const TERMINAL_STATUSES: RunStatus[] = ["finished", "failed", "cancelled"];
 
 export const RunStatusEvent = z.object({
   type: z.literal("status"),

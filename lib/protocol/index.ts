@@ -1,3 +1,4 @@
+export * from "./names";
 export * from "./config";
 export * from "./events";
 export * from "./fieldErrors";

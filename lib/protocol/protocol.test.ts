@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, EngineEvent, RunConfig, methodLabel } from ".";
+import { DEFAULT_SETTINGS } from "./defaults";
 import { fieldErrors } from "./fieldErrors";
 import { renderSchemas } from "./jsonSchema";
 import { canonicalJson, runIdOf } from "./runId";
@@ -10,6 +11,10 @@ const root = path.join(__dirname, "..", "..");
 const examples = JSON.parse(readFileSync(path.join(root, "tests/fixtures/protocol-examples.json"), "utf8"));
 
 describe("protocol", () => {
+  it("the plain DEFAULT_SETTINGS (for light pages) equal the schema's defaults", () => {
+    expect(DEFAULT_SETTINGS).toEqual(DEFAULT_CONFIG);
+  });
+
   it("the engine's JSON Schema files are exactly what the zod schemas export", () => {
     for (const [name, text] of Object.entries(renderSchemas())) {
       const onDisk = readFileSync(path.join(root, "engine/schemas", name), "utf8");

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventOf } from "@/lib/protocol";
 import { researcher, testServices, waitForStatus, callerFor } from "../testing";
-import { acceptUpload, UploadError } from "./upload";
+import { acceptUpload, checkShapes, UploadError } from "./upload";
 
 const ENGINE_DIR = path.resolve(__dirname, "..", "..", "engine");
 const scratch = mkdtempSync(path.join(os.tmpdir(), "certprune-upload-"));
@@ -107,6 +107,50 @@ describe("uploading a model", () => {
     expect(error).toBeInstanceOf(UploadError);
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/^unsupported ONNX operator Sigmoid at node 1 \(squash\); the verifier supports Conv, Gemm/);
+  });
+
+  it("refuses a model whose input shape is not the chosen dataset's, naming both shapes", async () => {
+    const bytes = pythonModel("mlp16.onnx", exportedMlp(8)); // takes 1x16x16 (synthetic) images
+    const user = researcher(services, "tester");
+    const before = services.runs.list().length;
+    const error = await acceptUpload(services, user, { bytes, fileName: "mlp16.onnx", settings: { ...SETTINGS, dataset: "fashion-mnist" } }).catch((e) => e);
+    expect(error).toBeInstanceOf(UploadError);
+    expect(error.status).toBe(400);
+    expect(error.message).toBe(
+      "the model takes inputs of shape 1x16x16 but FashionMNIST images are 1x28x28 (channels x height x width): choose the dataset the model was trained on (1x16x16 is the synthetic dataset)",
+    );
+    expect(error.fieldErrors).toEqual({ dataset: ["FashionMNIST is 1x28x28; the model takes 1x16x16"] });
+    expect(services.runs.list().length).toBe(before);
+  });
+
+  it("checks input and output shapes against every dataset", () => {
+    const model = (input: (number | string | null)[] | null, output: (number | string | null)[] | null = ["N", 10]) => ({
+      input: input && { name: "x", shape: input },
+      output: output && { name: "y", shape: output },
+    });
+    const refusal = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as UploadError).message;
+      }
+      return null;
+    };
+    expect(refusal(() => checkShapes(model(["N", 3, 32, 32]), "cifar10"))).toBeNull();
+    expect(refusal(() => checkShapes(model([1, 3, 32, 32]), "svhn"))).toBeNull();
+    expect(refusal(() => checkShapes(model(["N", 1, 28, 28], null), "fashion-mnist"))).toBeNull();
+    expect(refusal(() => checkShapes(model(["N", 3, 64, 64], ["N", 1000]), "imagenet64"))).toBeNull();
+    expect(refusal(() => checkShapes(model(["N", 3, 32, 32]), "fashion-mnist"))).toBe(
+      "the model takes inputs of shape 3x32x32 but FashionMNIST images are 1x28x28 (channels x height x width): choose the dataset the model was trained on (3x32x32 is CIFAR-10 or SVHN)",
+    );
+    expect(refusal(() => checkShapes(model(["N", 3, 32, 32], ["N", 1000]), "imagenet64"))).toMatch(/^the model takes inputs of shape 3x32x32 but ImageNet64 images are 3x64x64 /);
+    expect(refusal(() => checkShapes(model(["N", 28, 28, 1]), "fashion-mnist"))).toMatch(/shape 28x28x1 but FashionMNIST images are 1x28x28/);
+    expect(refusal(() => checkShapes(model(["N", 784]), "fashion-mnist"))).toMatch(/shape 784 but FashionMNIST images are 1x28x28/);
+    expect(refusal(() => checkShapes(model(["N", 3, "H", "W"]), "cifar10"))).toMatch(/shape Nx3xHxW, with image dimensions that are not fixed; CIFAR-10 images are 3x32x32/);
+    expect(refusal(() => checkShapes(model(null), "cifar10"))).toMatch(/needs a batch dimension first, then the image: \[N, 3, 32, 32\] for CIFAR-10/);
+    expect(refusal(() => checkShapes(model(["N", 3, 64, 64], ["N", 10]), "imagenet64"))).toBe(
+      "the model outputs 10 logits per image but ImageNet64 has 1000 classes: choose the dataset the model was trained on",
+    );
   });
 
   it("refuses an oversized upload and bad settings", async () => {

@@ -8,12 +8,13 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { DATASET_INPUTS, datasetsOfShape, shapeText, type Dataset } from "@/lib/datasets";
 import { DATASETS, fieldErrors, RunConfig, type FieldErrors } from "@/lib/protocol";
 import type { User } from "../auth/accounts";
 import { appRouter } from "../routers/_app";
 import type { Services } from "../services";
 import { contextFor, createCallerFactory } from "../trpc";
-import { inspectOnnx, SUPPORTED_OPS } from "./inspect";
+import { inspectOnnx, SUPPORTED_OPS, type Inspection } from "./inspect";
 import { OnnxFormatError } from "./onnxReader";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
@@ -50,8 +51,8 @@ export type UploadSettings = z.input<typeof UploadSettings>;
 /** "195.3 KiB", "50.0 MiB" (the upload form formats sizes the same way). */
 export const formatSize = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
-/** Checks the file; throws UploadError naming the problem. */
-export function checkModel(bytes: Uint8Array, limit = maxUploadBytes()): void {
+/** Checks the file; throws UploadError naming the problem. Returns what the file holds. */
+export function checkModel(bytes: Uint8Array, limit = maxUploadBytes()): Inspection {
   if (bytes.byteLength > limit) {
     throw new UploadError(413, `the model is ${formatSize(bytes.byteLength)}; uploads are limited to ${formatSize(limit)} (CERTPRUNE_MAX_UPLOAD_BYTES)`, { model: ["file too large"] });
   }
@@ -71,6 +72,45 @@ export function checkModel(bytes: Uint8Array, limit = maxUploadBytes()): void {
     );
   }
   if (!inspection.layers.length) throw new UploadError(400, "the model has no Conv, Gemm or MatMul layer with weights: nothing to verify", { model: ["no layers"] });
+  return inspection;
+}
+
+/**
+ * Checks that the model takes the dataset's images (batch first, then channels x height x
+ * width, exactly as the engine's loader gives them) and, where its output shape is declared,
+ * gives one logit per class; throws UploadError naming both shapes.
+ */
+export function checkShapes(inspection: Pick<Inspection, "input" | "output">, dataset: Dataset): void {
+  const data = DATASET_INPUTS[dataset];
+  const expected = shapeText(data.shape);
+  const input = inspection.input;
+  if (!input?.shape || input.shape.length < 2) {
+    const declared = input?.shape ? `[${shapeText(input.shape)}]` : "no shape";
+    throw new UploadError(400, `the model's input ${input ? `"${input.name}" ` : ""}has ${declared}; the verifier needs a batch dimension first, then the image: [N, ${data.shape.join(", ")}] for ${data.name}`, {
+      model: ["input shape not declared"],
+    });
+  }
+  const image = input.shape.slice(1);
+  if (image.some((d) => typeof d !== "number" || d <= 0)) {
+    throw new UploadError(400, `the model's input "${input.name}" has shape ${shapeText(input.shape)}, with image dimensions that are not fixed; ${data.name} images are ${expected} (channels x height x width)`, {
+      model: [`input shape ${shapeText(input.shape)} is not fixed`],
+    });
+  }
+  if (shapeText(image) !== expected) {
+    const fits = datasetsOfShape(image).map((d) => DATASET_INPUTS[d].name);
+    throw new UploadError(
+      400,
+      `the model takes inputs of shape ${shapeText(image)} but ${data.name} images are ${expected} (channels x height x width): choose the dataset the model was trained on${fits.length ? ` (${shapeText(image)} is ${fits.join(" or ")})` : ""}`,
+      { dataset: [`${data.name} is ${expected}; the model takes ${shapeText(image)}`] },
+    );
+  }
+  const output = inspection.output?.shape;
+  const classes = output && output.length === 2 ? output[1] : null;
+  if (typeof classes === "number" && classes !== data.classes) {
+    throw new UploadError(400, `the model outputs ${classes} logits per image but ${data.name} has ${data.classes} classes: choose the dataset the model was trained on`, {
+      dataset: [`${data.name} has ${data.classes} classes; the model outputs ${classes}`],
+    });
+  }
 }
 
 /** Stores the model (content-addressed) and returns its path. */
@@ -94,7 +134,7 @@ export async function acceptUpload(
 ): Promise<{ runId: string; created: boolean; modelPath: string }> {
   const settings = UploadSettings.safeParse(upload.settings);
   if (!settings.success) throw new UploadError(400, "check the highlighted settings", fieldErrors(settings.error));
-  checkModel(upload.bytes);
+  checkShapes(checkModel(upload.bytes), settings.data.dataset);
   const modelPath = storeModel(services.settings.dataDir, upload.bytes);
   const { dataset, eps, samples, mode, timeout } = settings.data;
   const config = RunConfig.parse({

@@ -52,13 +52,19 @@ export class RunRecorder {
     this.status(runId, status, error);
   }
 
-  /** Stores an engine event, folded into the run's summary and progress first. */
+  /**
+   * Stores an engine event and, in the same transaction, the run's summary and progress
+   * when the event changes them (most events, e.g. logs, leave them as they are).
+   */
   engineEvent(runId: string, event: EngineEvent): void {
-    const run = this.store.get(runId);
-    if (!run) return; // deleted meanwhile
-    const summary = foldSummary(run.summary, event);
-    this.store.update(runId, { summary, progress: summaryProgress(run.config, summary) });
-    this.record(runId, event);
+    const stored = this.store.transaction(() => {
+      const run = this.store.get(runId);
+      if (!run) return null; // deleted meanwhile
+      const summary = foldSummary(run.summary, event);
+      if (summary !== run.summary) this.store.update(runId, { summary, progress: summaryProgress(run.config, summary) });
+      return this.store.appendEvent(runId, event);
+    });
+    if (stored) this.bus.publish(stored);
   }
 
   /** The run's status after its engine exited: finished, cancelled, or failed with a reason. */

@@ -69,6 +69,30 @@ describe("share links", () => {
     await expect(events[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 
+  it("let a link's visitor read the audit and the models of the runs it names, read-only, until it is revoked", async () => {
+    const { imp, random } = seeded();
+    const alice = callerFor(services, "alice");
+    const visitor = callerFor(services, null);
+    const { token, share } = await alice.shares.create({ kind: "run", runId: imp, state: { round: 1, layer: "fc1" } });
+    // Seeded runs have no files: the audit says so, and the inspector finds no model; neither refuses the visitor.
+    const audit = await visitor.models.audit({ runId: imp, round: 1, token });
+    expect(audit).toMatchObject({ state: "unavailable", round: 1 });
+    expect(await code(visitor.models.inspect({ runId: imp, round: 1, token }))).toBe("NOT_FOUND");
+    expect((await visitor.models.audits({ runId: imp, token })).map((a) => a.round)).toEqual([0, 1, 2]);
+    // Not another run, not without the token, and nothing that writes.
+    expect(await code(visitor.models.audit({ runId: random, round: 1, token }))).toBe("FORBIDDEN");
+    expect(await code(visitor.models.inspect({ runId: random, round: 1, token }))).toBe("FORBIDDEN");
+    expect(await code(visitor.models.audit({ runId: imp, round: 1 }))).toBe("UNAUTHORIZED");
+    expect(await code(visitor.runs.cancel({ id: imp }))).toBe("UNAUTHORIZED");
+    // The saved view (round, layer) comes with the link.
+    expect((await visitor.shares.view({ token })).state).toEqual({ round: 1, layer: "fc1" });
+
+    await alice.shares.revoke({ id: share.id });
+    expect(await code(visitor.models.audit({ runId: imp, round: 1, token }))).toBe("FORBIDDEN");
+    expect(await code(visitor.models.audits({ runId: imp, token }))).toBe("FORBIDDEN");
+    expect(await code(visitor.models.inspect({ runId: imp, round: 1, token }))).toBe("FORBIDDEN");
+  });
+
   it("need a signed-in researcher to create or list, and list only one's own", async () => {
     const { imp, random } = seeded();
     const visitor = callerFor(services, null);

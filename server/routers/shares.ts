@@ -6,7 +6,8 @@
 import { TRPCError, tracked } from "@trpc/server";
 import { z } from "zod";
 import { TERMINAL_STATUSES } from "@/lib/protocol";
-import { CompareViewState, RunViewState } from "@/lib/viewState";
+import { DEFAULT_COMPARE_STATE, DEFAULT_RUN_STATE } from "@/lib/viewState";
+import { CompareViewState, RunViewState } from "@/lib/viewStateSchema";
 import type { Services } from "../services";
 import { ShareStore, type Share } from "../store/shares";
 import { publicProcedure, researcherProcedure, router } from "../trpc";
@@ -74,12 +75,20 @@ export const sharesRouter = router({
   view: publicProcedure.input(z.object({ token: Token }).strict()).query(({ ctx, input }) => {
     const share = openShare(ctx.services, input.token);
     shares(ctx.services).recordView(share.id);
-    const meta = { kind: share.kind, title: share.title, state: share.state, createdAt: share.createdAt };
-    if (share.kind === "comparison") return { ...meta, comparison: compareRuns(ctx.services, share.runIds), run: null };
+    // The stored state was validated when the link was made; parse it again (defaults for
+    // anything malformed) so that the browser gets it typed and needs no schema library.
+    const meta = { title: share.title, createdAt: share.createdAt };
+    if (share.kind === "comparison") {
+      const parsed = CompareViewState.safeParse(share.state);
+      const state = parsed.success ? parsed.data : DEFAULT_COMPARE_STATE;
+      return { ...meta, kind: "comparison" as const, state, comparison: compareRuns(ctx.services, share.runIds), run: null };
+    }
     const run = ctx.services.runs.get(share.runIds[0]);
     if (!run) throw new TRPCError({ code: "NOT_FOUND", message: "the run this link shows has been deleted" });
     const { owner: _owner, worker: _worker, ...visible } = run as typeof run & { owner?: unknown; worker?: unknown };
-    return { ...meta, comparison: null, run: visible };
+    const parsed = RunViewState.safeParse(share.state);
+    const state = parsed.success ? parsed.data : DEFAULT_RUN_STATE;
+    return { ...meta, kind: "run" as const, state, comparison: null, run: visible };
   }),
 
   /**

@@ -161,9 +161,9 @@ export class RunStore {
   }
 
   update(id: string, fields: { progress?: number; summary?: RunSummary }): void {
-    if (fields.progress !== undefined) this.db.prepare(`UPDATE runs SET progress = ? WHERE id = ?`).run(fields.progress, id);
-    if (fields.summary !== undefined)
-      this.db.prepare(`UPDATE runs SET summary = ? WHERE id = ?`).run(JSON.stringify(fields.summary), id);
+    this.db
+      .prepare(`UPDATE runs SET progress = coalesce(?, progress), summary = coalesce(?, summary) WHERE id = ?`)
+      .run(fields.progress ?? null, fields.summary === undefined ? null : JSON.stringify(fields.summary), id);
   }
 
   /** Removes a run and (by cascade) every stored event of it. */

@@ -252,6 +252,7 @@ describe("the run page of a pruning run with verification", () => {
 
   it("looks right on a laptop and on a wide screen", async () => {
     await page.setViewportSize({ width: 1366, height: 850 });
+    await page.waitForTimeout(300); // charts re-measure their containers
     await page.screenshot({ path: screenshotPath("runpage-laptop"), fullPage: true });
     await page.setViewportSize({ width: 1920, height: 1080 });
     await page.waitForTimeout(300); // charts re-measure their containers

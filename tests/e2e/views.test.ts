@@ -34,7 +34,13 @@ afterAll(async () => {
   await dashboard?.stop();
 });
 
-const shot = (p: Page, name: string) => p.screenshot({ path: screenshotPath(`views-${name}`), fullPage: true });
+/** A full-page screenshot, after scrolling through so that charts drawn on demand are drawn. */
+async function shot(p: Page, name: string) {
+  await p.evaluate("window.scrollTo(0, document.body.scrollHeight)");
+  await p.waitForTimeout(400);
+  await p.evaluate("window.scrollTo(0, 0)");
+  await p.screenshot({ path: screenshotPath(`views-${name}`), fullPage: true });
+}
 const attr = async (p: Page, testId: string, name: string) => (await p.getByTestId(testId).getAttribute(name)) ?? "";
 
 async function downloaded(p: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
@@ -82,7 +88,11 @@ describe("views", () => {
     expect(await chart.locator(".recharts-line-curve").count()).toBe(2);
     expect(await page.getByTestId("table-one").locator("tbody tr").count()).toBe(2);
     expect(await attr(page, "outcome-chart", "data-bars")).toBe("6");
+    // Charts below the first screen draw when scrolled near.
+    await page.getByTestId("outcome-chart").scrollIntoViewIfNeeded();
+    await page.getByTestId("outcome-chart").locator("svg.chart-svg").nth(1).waitFor();
     expect(await page.getByTestId("outcome-chart").locator("svg.chart-svg").count()).toBe(2);
+    expect(await page.getByTestId("outcome-chart").locator(".outcome-bar").count()).toBe(6);
     const layerPoints = Number(await attr(page, "layer-chart", "data-points"));
     expect(layerPoints).toBe(6);
     // Settings: by default only what differs (the method), all of them on request.

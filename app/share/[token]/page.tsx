@@ -5,7 +5,7 @@ import "../../views.css";
 // The token is in the URL: keep it out of search engines and out of Referer headers.
 export const metadata: Metadata = { title: "Shared from CertPrune", robots: { index: false, follow: false }, referrer: "no-referrer" };
 
-export default async function SharePage({ params }: { params: Promise<{ token: string }> }) {
+export default async function SharePage({ params, searchParams }: { params: Promise<{ token: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { token } = await params;
-  return <SharedView token={token} />;
+  return <SharedView token={token} query={await searchParams} />;
 }

@@ -10,7 +10,8 @@ from torch import Tensor, nn
 from .alpha import optimize_alpha
 from .crown import backward_from, concretize, identity_start
 from .graph import build_graph
-from .ibp import preactivation_bounds
+from .ibp import interval_bounds, preactivation_bounds
+from .operators import BoundLinear, BoundReLU
 from .values import Bounds
 
 METHODS = ("ibp", "crown-ibp", "crown", "alpha-crown")
@@ -47,13 +48,19 @@ def compute_bounds(model: nn.Sequential, x_lower: Tensor, x_upper: Tensor, metho
     # alpha-CROWN differentiates w.r.t. its slopes only: keep the model out of its graph.
     with torch.no_grad() if method == "alpha-crown" else _nullcontext():
         graph = build_graph(model, x_lower.shape[1:], clean_input=clean_input, spec=spec)
-        crown_intermediate = method in ("crown", "alpha-crown")
-        pre, relax, out_iv = preactivation_bounds(graph, x_lower, x_upper, crown=crown_intermediate,
-                                                  memory_elements=memory_elements)
+        if method in ("ibp", "crown-ibp"):
+            # Plain IBP: centre/radius propagation, no relaxation objects.
+            pre, out_iv = interval_bounds(graph, x_lower, x_upper)
+            relax = None
+        else:
+            pre, relax, out_iv = preactivation_bounds(graph, x_lower, x_upper, crown=True,
+                                                      memory_elements=memory_elements)
     positions = sorted(pre)
     result = Bounds(lower=out_iv.lower, upper=out_iv.upper,
                     preactivations=[pre[p] for p in positions],
                     relu_indices=[graph.ops[p].index for p in positions])
+    result.clean_output = graph.clean_output
+    result.batch_statistics = graph.batch_statistics
     if method in ("ibp", "crown-ibp"):
         result.ibp_lower = out_iv.lower
     if method == "ibp":
@@ -65,7 +72,31 @@ def compute_bounds(model: nn.Sequential, x_lower: Tensor, x_upper: Tensor, metho
         result.lower, result.upper = lower, upper
         result.alphas = {graph.ops[p].index: a for p, a in alphas.items()}
         return result
-    start = identity_start(batch, graph.output_shape, x_lower)
-    lin = backward_from(graph, last, start, start if bound_upper else None, relax)
-    result.lower, result.upper = concretize(lin, x_lower, x_upper)
+    if relax is None:  # CROWN-IBP: relaxations of the IBP bounds, built once per batch
+        relax = {p: BoundReLU.relaxation(l, u) for p, (l, u) in pre.items()}
+    lin, const = _output_backward(graph, batch, x_lower, relax, bound_upper)
+    lower, upper = concretize(lin, x_lower, x_upper)
+    result.lower = lower + const
+    result.upper = upper + const if upper is not None else None
     return result
+
+
+def _output_backward(graph, batch: int, like: Tensor, relax, bound_upper: bool):
+    """CROWN's backward pass from the network output: (LinearBounds w.r.t. the input,
+    constant (B, S) still to add to both bounds).
+
+    When the last operator is a Linear layer (with the spec folded in: C W, C b), the pass
+    starts from its weight instead of an identity: the same bounds, one product less.
+    """
+    last = len(graph.ops) - 1
+    op = graph.ops[last]
+    if isinstance(op, BoundLinear) and last > 0:
+        weight, bias = op.weight, op.bias
+        if not op.batched:
+            weight = weight.unsqueeze(0).expand(batch, *weight.shape)
+            bias = bias.unsqueeze(0).expand(batch, *bias.shape)
+        lin = backward_from(graph, last - 1, weight, weight if bound_upper else None, relax)
+        return lin, bias
+    start = identity_start(batch, graph.output_shape, like)
+    lin = backward_from(graph, last, start, start if bound_upper else None, relax)
+    return lin, 0.0

@@ -6,7 +6,7 @@ The layer -> operator table is data (``OPERATOR_TABLE``); modules defined elsewh
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -103,6 +103,10 @@ class BoundGraph:
 
     ops: List[BoundOp]
     input_shape: Tuple[int, ...]
+    #: the output on clean_input when build_graph ran it (train-mode BatchNorm), else None
+    clean_output: Optional[Tensor] = None
+    #: Sequential index -> (mean, biased var, count) of each train-mode BatchNorm (detached)
+    batch_statistics: Dict[int, Tuple[Tensor, Tensor, int]] = field(default_factory=dict)
 
     @property
     def relu_positions(self) -> List[int]:
@@ -142,10 +146,12 @@ def build_graph(model: nn.Sequential, input_shape: Sequence[int], clean_input: O
             clean = op.forward(clean)
     if not ops:
         raise ValueError("the model has no layers")
+    stats = {op.index: op.batch_statistics for op in ops
+             if isinstance(op, BoundBatchNorm) and op.batch_statistics is not None}
     ops = _fold_channel_affine(ops)
     if spec is not None:
         ops = _fold_spec(ops, spec)
-    return BoundGraph(ops, tuple(int(s) for s in input_shape))
+    return BoundGraph(ops, tuple(int(s) for s in input_shape), clean_output=clean, batch_statistics=stats)
 
 
 def _fold_channel_affine(ops: List[BoundOp]) -> List[BoundOp]:

@@ -14,6 +14,35 @@ from .operators import BoundReLU
 from .values import Interval, Relaxation
 
 
+def interval_bounds(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor, upto: Optional[int] = None
+                    ) -> Tuple[Dict[int, Tuple[Tensor, Tensor]], Interval]:
+    """Plain IBP, the fast way: (position -> (l, u) of every ReLU's input, the interval of
+    the last operator's output (of ``ops[upto]`` when given)).
+
+    The same bounds as ``preactivation_bounds(..., crown=False)`` up to float rounding, but
+    no relaxations are built and the box travels in centre/radius form: every affine layer
+    is two passes (W c + b, |W| r), a ReLU is l = c - r, u = c + r and
+    (relu(u) + relu(l), relu(u) - relu(l)) with the factor 1/2 folded into the next
+    layer's weights. Differentiable; no copies of the inputs.
+    """
+    c, r, f = x_upper + x_lower, x_upper - x_lower, 0.5
+    pre: Dict[int, Tuple[Tensor, Tensor]] = {}
+    last = len(graph.ops) - 1 if upto is None else upto
+    for pos, op in enumerate(graph.ops[:last + 1]):
+        if op.is_relu:
+            if f != 1.0:
+                c, r = c * f, r * f
+            lower, upper = c - r, c + r
+            pre[pos] = (lower, upper)
+            low, up = torch.relu(lower), torch.relu(upper)
+            c, r, f = up + low, up - low, 0.5
+        else:
+            c, r, f = op.interval_cr(c, r, f)
+    if f != 1.0:
+        c, r = c * f, r * f
+    return pre, Interval(c - r, c + r)
+
+
 def interval_pass(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor) -> List[Interval]:
     """IBP: the interval of every operator's output, in order."""
     iv = Interval(x_lower, x_upper)

@@ -72,6 +72,11 @@ class Bounds:
     preactivations: one (l, u) per ReLU, each (B, *shape of that ReLU's input).
     relu_indices: the index in the Sequential of each ReLU.
     alphas: alpha-CROWN's optimised lower slopes per ReLU (B, S, *shape), when optimised.
+    clean_output: the network's output (B, K) on ``clean_input`` (logits, before the spec),
+    computed on the way when BatchNorm layers are in train mode, else None.
+    batch_statistics: Sequential index -> (mean, biased variance, count) of each train-mode
+    BatchNorm on the clean batch (detached), so that a caller may update running
+    statistics without another forward pass (the bounds never touch them).
     """
 
     lower: Tensor
@@ -80,3 +85,5 @@ class Bounds:
     preactivations: List[Tuple[Tensor, Tensor]] = field(default_factory=list)
     relu_indices: List[int] = field(default_factory=list)
     alphas: Optional[Dict[int, Tensor]] = None
+    clean_output: Optional[Tensor] = None
+    batch_statistics: Dict[int, Tuple[Tensor, Tensor, int]] = field(default_factory=dict)

@@ -46,10 +46,10 @@ def main(args) -> int:
 
         from certprune.bounds import compute_bounds
         from certprune.commands.verify import load_instance
-        from certprune.device import resolve_device
+        from certprune.device import engine_device
         from certprune.verify.stability import relu_layer_names
 
-        device = resolve_device(args.device)
+        device = engine_device(args.device)
         model, input_shape, prop, x_lower, x_upper = load_instance(args.onnx, args.vnnlib, device)
         spec = torch.cat([torch.as_tensor(c.spec, dtype=torch.float32) for c in prop.clauses]).to(device)
         offset = torch.cat([torch.as_tensor(c.offset, dtype=torch.float32) for c in prop.clauses]).to(device)

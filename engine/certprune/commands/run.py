@@ -85,9 +85,9 @@ def main(args) -> int:
         import torch  # imported late so that config errors answer fast
 
         from certprune import experiment
-        from certprune.device import resolve_device
+        from certprune.device import engine_device
 
-        device = resolve_device(config["device"])
+        device = engine_device(config["device"])
         os.makedirs(args.out, exist_ok=True)
         phase["name"] = "lock"
         _lock = _lock_run_dir(args.out)  # noqa: F841 (held until the process exits)

@@ -81,10 +81,10 @@ def main(args) -> int:
     try:
         import torch
 
-        from certprune.device import resolve_device
+        from certprune.device import engine_device
         from certprune.verify import BabSettings, Clause, VerifySettings, verify_box
 
-        device = resolve_device(args.device)
+        device = engine_device(args.device)
         model, input_shape, prop, x_lower, x_upper = load_instance(args.onnx, args.vnnlib, device)
         batch = args.batch  # None: the default for the device
         settings = VerifySettings(pgd_steps=args.pgd_steps, pgd_restarts=args.pgd_restarts,

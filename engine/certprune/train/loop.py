@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .batches import batches, num_batches
-from .device import resolve_device
+from ..device import resolve_device, tune_cpu_allocator
 from .losses import batch_loss, fgsm_example
 from .optim import apply_masks, make_optimizer, mask_gradients, set_lr
 from .schedule import eps_at, lr_at
@@ -58,6 +58,8 @@ def train_epoch(model: nn.Module, dataset, optimizer: torch.optim.Optimizer, set
     max_batches: stop early (for timing); the eps ramp still uses the full epoch's length.
     """
     device = _model_device(model)
+    if device.type == "cpu":
+        tune_cpu_allocator()
     eps_max = settings.eps if eps_max is None else eps_max
     model.train()
     total = num_batches(dataset, settings.batch_size)

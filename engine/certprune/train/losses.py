@@ -128,23 +128,57 @@ def certified_margin_lower(model, x, y, eps, eps_max, regime, num_classes):
 def certified_loss(model, x, y, eps, settings, eps_max):
     """CE on the worst-case logits built from the margin lower bounds at ``eps``.
 
-    A clean forward pass first: it gives the clean accuracy and updates BatchNorm running
-    statistics (the bound pass uses the batch statistics without touching them). At eps 0
-    the bounds equal the margins, so the loss is the clean CE and the bound pass is skipped.
+    The clean logits give the clean accuracy, and BatchNorm running statistics are updated
+    from the clean batch, as a train-mode forward pass would (the bound pass uses the batch
+    statistics without touching them). With train-mode BatchNorm the bound computation
+    already runs the clean batch through the network (for those statistics): its output
+    and statistics are reused instead of a second forward pass. At eps 0 the bounds equal
+    the margins, so the loss is the clean CE and the bound pass is skipped.
     Returns (loss, stats, bound result or None).
     """
-    # Only the eps-0 loss needs gradients through the clean pass: skip the graph otherwise.
-    with torch.set_grad_enabled(torch.is_grad_enabled() and eps <= 0):
-        logits = model(x)  # (B, K)
-    stats = {"count": int(y.numel()), "correct": int((logits.argmax(1) == y).sum())}
     if eps <= 0:
+        logits = model(x)  # (B, K)
         loss = F.cross_entropy(logits, y)
-        stats.update(robust_correct=stats["correct"], robust_loss=float(loss.detach()))
+        correct = int((logits.argmax(1) == y).sum())
+        stats = {"count": int(y.numel()), "correct": correct, "robust_correct": correct,
+                 "robust_loss": float(loss.detach())}
         return loss, stats, None
-    lower, result = certified_margin_lower(model, x, y, eps, eps_max, settings.regime, logits.shape[1])
-    loss = F.cross_entropy(worst_case_logits(lower, y, logits.shape[1]), y)
+    logits = None
+    try:
+        num_classes = _num_classes(model)
+    except ValueError:  # no Linear layer: the clean forward pass tells (and updates BN)
+        with torch.no_grad():
+            logits = model(x)
+        num_classes = logits.shape[1]
+    lower, result = certified_margin_lower(model, x, y, eps, eps_max, settings.regime, num_classes)
+    if logits is None and result.clean_output is not None:
+        logits = result.clean_output.detach()
+        update_running_statistics(model, result.batch_statistics)
+    elif logits is None:  # no train-mode BatchNorm: one plain forward pass for the clean accuracy
+        with torch.no_grad():
+            logits = model(x)
+    stats = {"count": int(y.numel()), "correct": int((logits.argmax(1) == y).sum())}
+    loss = F.cross_entropy(worst_case_logits(lower, y, num_classes), y)
     stats.update(robust_correct=int((lower.detach() > 0).all(dim=1).sum()), robust_loss=float(loss.detach()))
     return loss, stats, result
+
+
+@torch.no_grad()
+def update_running_statistics(model: nn.Module, batch_statistics) -> None:
+    """What a train-mode forward pass does to each BatchNorm's running statistics, from the
+    statistics the bound pass computed: {Sequential index: (mean, biased var, count)}."""
+    for index, (mean, var, count) in batch_statistics.items():
+        bn = model[index]
+        if not (bn.training and bn.track_running_stats and bn.running_mean is not None):
+            continue
+        factor = 0.0 if bn.momentum is None else bn.momentum
+        if bn.num_batches_tracked is not None:
+            bn.num_batches_tracked.add_(1)
+            if bn.momentum is None:
+                factor = 1.0 / float(bn.num_batches_tracked)
+        unbiased = var * (count / max(count - 1, 1))
+        bn.running_mean.mul_(1.0 - factor).add_(mean, alpha=factor)
+        bn.running_var.mul_(1.0 - factor).add_(unbiased, alpha=factor)
 
 
 # --- regulariser and dispatch ----------------------------------------------------------

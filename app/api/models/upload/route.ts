@@ -6,6 +6,7 @@
  */
 import { sessionTokenFrom } from "@/server/auth/cookie";
 import { acceptUpload, formatSize, maxUploadBytes, UploadError } from "@/server/audit/upload";
+import { readBounded } from "@/server/http/readBounded";
 import { getServices } from "@/server/services";
 
 export const dynamic = "force-dynamic";
@@ -14,25 +15,6 @@ export const dynamic = "force-dynamic";
 const FORM_OVERHEAD = 64 * 1024;
 
 const answer = (status: number, body: object) => Response.json(body, { status });
-
-/** The body, read up to `limit` bytes; null when it is longer. */
-async function readBounded(req: Request, limit: number): Promise<Uint8Array | null> {
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
 
 const number = (value: FormDataEntryValue | null) => (value === null || String(value).trim() === "" ? null : Number(value));
 

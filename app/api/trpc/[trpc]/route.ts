@@ -2,6 +2,7 @@
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/routers/_app";
+import { readBoundedText } from "@/server/http/readBounded";
 import { getServices } from "@/server/services";
 import { createContext } from "@/server/trpc";
 
@@ -11,32 +12,11 @@ export const dynamic = "force-dynamic";
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_BATCH_SIZE = 20;
 
-/** The body as text, read up to `limit` bytes; null when it is longer. */
-async function readBounded(req: Request, limit: number): Promise<string | null> {
-  const declared = Number(req.headers.get("content-length") ?? 0);
-  if (declared > limit) return null;
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 async function handler(incoming: Request) {
   let req = incoming;
   let tooLarge = false;
   if (incoming.method === "POST") {
-    const body = await readBounded(incoming, MAX_BODY_BYTES);
+    const body = await readBoundedText(incoming, MAX_BODY_BYTES);
     tooLarge = body === null;
     const headers = new Headers(incoming.headers);
     headers.delete("content-length");

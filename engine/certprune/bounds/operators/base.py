@@ -4,6 +4,10 @@ An operator wraps one layer of a flat ``nn.Sequential`` and knows three things:
 
 * ``forward(x)``: the concrete value, (B, *in_shape) -> (B, *out_shape);
 * ``interval(iv)``: interval bound propagation (IBP) of an ``Interval``;
+* ``interval_cr(c, r, f)``: the same in centre/radius form, the fast path that training
+  uses: the input box is centre ``c * f`` and radius ``r * f`` (``f`` a positive float
+  that affine operators fold into their weights, saving element-wise passes); returns
+  ``(c', r', f')`` for the output;
 * ``backward(lin, relax)``: CROWN's backward step. ``lin`` (a ``LinearBounds``) bounds the
   outputs by linear functions of this layer's output; the result bounds them by linear
   functions of this layer's input. Affine operators implement it through
@@ -40,6 +44,14 @@ class BoundOp:
 
     def interval(self, iv: Interval) -> Interval:
         raise NotImplementedError
+
+    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
+        """IBP in centre/radius form (see the module docstring). The default goes through
+        ``interval``; affine operators override it with two passes (W c + b, |W| r)."""
+        if f != 1.0:
+            c, r = c * f, r * f
+        iv = self.interval(Interval.from_center(c, r))
+        return (iv.upper + iv.lower) * 0.5, (iv.upper - iv.lower) * 0.5, 1.0
 
     def backward_coefficients(self, A: Tensor) -> Tuple[Tensor, Tensor]:
         raise NotImplementedError

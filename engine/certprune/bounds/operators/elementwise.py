@@ -32,11 +32,15 @@ class BoundElementwiseAffine(BoundOp):
         self.shift = _with_batch_axis(shift, len(self.in_shape))
 
     def forward(self, x: Tensor) -> Tensor:
-        return x * self.scale + self.shift
+        return torch.addcmul(self.shift, x, self.scale)
 
     def interval(self, iv: Interval) -> Interval:
         center = iv.center * self.scale + self.shift
         return Interval.from_center(center, iv.radius * self.scale.abs())
+
+    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
+        scale = self.scale if f == 1.0 else self.scale * f
+        return torch.addcmul(self.shift, c, scale), r * scale.abs(), 1.0
 
     def backward_coefficients(self, A: Tensor) -> Tuple[Tensor, Tensor]:
         """A (N, S, *shape) -> (A * scale, sum(A * shift))."""
@@ -66,6 +70,10 @@ class BoundNormalize(BoundElementwiseAffine):
     def interval(self, iv: Interval) -> Interval:
         return Interval((iv.lower - self.mean) / self.std, (iv.upper - self.mean) / self.std)
 
+    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
+        # (c f - mean) / std and r f / std: the input is small, so the exact expression.
+        return (c * f - self.mean) / self.std, r * f / self.std, 1.0
+
 
 class BoundBatchNorm(BoundElementwiseAffine):
     """BatchNorm as the per-channel affine gamma * (x - mu) / sqrt(var + eps) + beta.
@@ -78,10 +86,14 @@ class BoundBatchNorm(BoundElementwiseAffine):
         channels = int(in_shape[0])
         if bn.num_features != channels:
             raise ValueError(f"layer {index} (BatchNorm) has {bn.num_features} channels but receives {channels}")
+        self.batch_statistics = None
         if clean is not None:
             dims = [0] + list(range(2, clean.dim()))
+            # Two passes (mean, then mean of squared deviations): exact like var(), about
+            # twice as fast as var_mean on CPU, forward and backward.
             mean = clean.mean(dim=dims)
-            var = clean.var(dim=dims, unbiased=False)
+            var = (clean - mean.reshape((1, channels) + (1,) * (clean.dim() - 2))).square().mean(dim=dims)
+            self.batch_statistics = (mean.detach(), var.detach(), clean.numel() // channels)
         else:
             if bn.running_mean is None:
                 raise ValueError(f"layer {index} (BatchNorm) has no running statistics; use it in "

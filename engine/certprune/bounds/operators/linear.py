@@ -44,6 +44,14 @@ class BoundLinear(BoundOp):
         radius = self._apply(self.weight.abs(), iv.radius)
         return Interval.from_center(center, radius)
 
+    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
+        weight = self.weight if f == 1.0 else self.weight * f
+        if self.batched:
+            return torch.baddbmm(self.bias.unsqueeze(-1), weight, c.unsqueeze(-1)).squeeze(-1), \
+                self._apply(weight.abs(), r), 1.0
+        return torch.addmm(self.bias, c, weight.t()) if c.dim() == 2 else c.matmul(weight.t()) + self.bias, \
+            r.matmul(weight.abs().t()), 1.0
+
     def backward_coefficients(self, A: Tensor) -> Tuple[Tensor, Tensor]:
         """A (N, S, out) -> (A W (N, S, in), A b (N, S))."""
         if self.batched:

@@ -33,11 +33,15 @@ class BoundReLU(BoundOp):
         outputs, (B, *shape) or per spec (B, S, *shape), values in [0, 1]; default CROWN's.
         Stable neurons get the exact line (slope 1 or 0) whatever alpha says.
         """
-        up = upper.clamp(min=0)
-        lo = lower.clamp(max=0)
-        # Clamping keeps the denominator positive: stable neurons give slope 1 (active)
-        # or 0 (inactive) and no NaN gradients leak from the unused branch.
-        upper_slope = up / (up - lo).clamp(min=1e-12)
+        # relu and masks rather than clamp: clamp's backward is a where(), which is an order
+        # of magnitude slower than relu's on CPU (torch 1.13).
+        up = torch.relu(upper)
+        lo = lower - torch.relu(lower)  # min(lower, 0), exactly
+        # A positive denominator (it is 0 only where l = u = 0): stable neurons give slope 1
+        # (active) or 0 (inactive) and no NaN gradients leak from the unused branch.
+        width = up - lo
+        width = width + (width <= 0).to(width.dtype) * 1e-12
+        upper_slope = up / width
         upper_intercept = -lo * upper_slope
         active = (lower >= 0).to(lower.dtype)
         unstable = ((lower < 0) & (upper > 0)).to(lower.dtype)
@@ -62,14 +66,33 @@ class BoundReLU(BoundOp):
         up_slope = relax.upper_slope.unsqueeze(1)
         intercept = relax.upper_intercept.unsqueeze(1)
         if lA is not None:
-            pos, neg = lA.clamp(min=0), lA.clamp(max=0)
-            lA = pos * _per_spec(relax.lower_slope_l, lA) + neg * up_slope
-            lbias = lbias + sum_over_sample(neg * intercept)
+            lA, extra = _relaxed_step(lA, _per_spec(relax.lower_slope_l, lA), up_slope, intercept, lower=True)
+            lbias = lbias + extra
         if uA is not None:
-            pos, neg = uA.clamp(min=0), uA.clamp(max=0)
-            uA = neg * _per_spec(relax.lower_slope_u, uA) + pos * up_slope
-            ubias = ubias + sum_over_sample(pos * intercept)
+            uA, extra = _relaxed_step(uA, up_slope, _per_spec(relax.lower_slope_u, uA), intercept, lower=False)
+            ubias = ubias + extra
         return LinearBounds(lA, uA, lbias, ubias)
+
+
+def _relaxed_step(A: Tensor, slope_pos: Tensor, slope_neg: Tensor, intercept: Tensor, lower: bool):
+    """One side of the ReLU step: A (N, S, *shape) -> (A', bias (N, S)).
+
+    A' = slope_pos * max(A, 0) + slope_neg * min(A, 0) = A * slope_neg + relu(A) * (slope_pos -
+    slope_neg); the intercept applies where the upper line is used: bias = sum(min(A, 0) *
+    intercept) for the lower bound (slope_neg is the upper line), sum(max(A, 0) * intercept)
+    for the upper bound (slope_pos is). Three passes over A (plus one for min(A, 0)), the
+    bias as a batched mat-vec product, and relu rather than clamp (whose backward is a slow
+    where() on CPU). Slopes/intercept: (N, 1 or S, *shape).
+    """
+    pos = torch.relu(A)
+    new = torch.addcmul(A * slope_neg, pos, slope_pos - slope_neg)
+    part = A - pos if lower else pos
+    n, s = A.shape[:2]
+    if intercept.shape[1] == 1 and intercept.shape[0] == n:
+        extra = torch.bmm(part.reshape(n, s, -1), intercept.reshape(n, -1, 1)).squeeze(-1)
+    else:  # per-spec intercepts
+        extra = sum_over_sample(part * intercept)
+    return new, extra
 
 
 def _per_spec(slope: Tensor, A: Tensor) -> Tensor:

@@ -30,6 +30,9 @@ class BoundReshape(BoundOp):
     def interval(self, iv: Interval) -> Interval:
         return Interval(self.forward(iv.lower), self.forward(iv.upper))
 
+    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
+        return self.forward(c), self.forward(r), f
+
     def backward_coefficients(self, A: Tensor) -> Tuple[Tensor, Tensor]:
         n, s = A.shape[:2]
         return A.reshape(n, s, *self.in_shape), A.new_zeros(n, s)

@@ -1,0 +1,412 @@
+"""Reproduce the paper's FashionMNIST certified setting: certified accuracy vs pruning.
+
+    /usr/bin/python3 bench/reproduce.py --schedule full       # the paper's schedule (a GPU host; days on a CPU)
+    /usr/bin/python3 bench/reproduce.py --schedule reduced    # about an hour on 2 CPU cores (cnn4, see REDUCED)
+    /usr/bin/python3 bench/reproduce.py --schedule smoke      # seconds, synthetic data (the test's)
+    /usr/bin/python3 bench/reproduce.py --schedule reduced --report-only   # re-write the table from the runs
+
+The paper's setting (../shared/PAPER.md): CROWN-IBP training at eps 0.1 on FashionMNIST,
+cnn7, complete verification (branch and bound) of the first 200 test images, for dense,
+IMP, IMP+NRS, HYDRA, random and Network Slimming ("Slim"). Every method is one run of
+certprune.experiment.run_experiment; IMP, HYDRA and Random share one dense round (and its
+initial weights) through the sweep cache; IMP+NRS and Slim train with their regulariser
+from round 0, so each has its own dense round (reported beside its curve).
+
+The runs advance round by round across methods (every method's round k before any
+round k+1), in --jobs worker processes, so a run stopped early still holds the same
+rounds for every method; a stopped run resumes where it stopped (phases are skipped).
+
+Writes into --out (default bench/out/reproduce-<schedule>/):
+    table.md       the table in the form of the paper's Table I, beside the paper's numbers
+    table.json     the same rows, every method's curve, the settings and the timing
+    chart.svg      verified accuracy vs remaining weight ratio, one line per method
+    runs/<method>/ the runs themselves (config.json, round_<k>/...)
+
+Measured 2026-11-24 (--schedule reduced, 2 shared CPU cores, load average 4-13): 3,069 s
+wall, 1,948 s CPU; the table and chart are in docs/reproduction.md. The full schedule has
+not been run (no GPU yet).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from xml.sax.saxutils import escape
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "engine"))
+
+# (label, pruning.method, training.regularizer); worker groups keep shared dense rounds together.
+METHODS = (("IMP", "imp", "none"), ("HYDRA", "hydra", "none"), ("Random", "random", "none"),
+           ("IMP+NRS", "imp", "nrs"), ("Slim", "slim", "slim"))
+GROUPS = (("IMP", "HYDRA", "Random"), ("IMP+NRS", "Slim"))
+CHANNEL_METHODS = {"slim"}
+
+# The paper's FashionMNIST numbers (PAPER.md, Table I, certified training): remaining ratio; std/ver.
+PAPER = {"dense": (1.0, 77.2, 68.8), "IMP": (0.07, 78.1, 73.5), "IMP+NRS": (0.05, 80.5, 74.0),
+         "HYDRA": (0.51, 79.1, 73.3), "Random": None, "Slim": (0.32, 78.5, 71.8)}
+
+SCHEDULES = {
+    # The paper's: cnn7, all 60k training images with augmentation, 200 epochs per round,
+    # lr x0.1 at 140 and 170, eps ramp from epoch 11 over 80 epochs, 16 rounds of 20% of
+    # the weights (11% of the channels for Slim), HYDRA scores trained 20 epochs, 300 s per
+    # sample, PGD 100 steps x 100 restarts (before branch and bound, and for adversarial
+    # accuracy on the first 1,000 test images). One seed per call (the paper averages 5: --seed).
+    "full": {"dataset": "fashion-mnist", "arch": "cnn7", "regime": "crown-ibp", "eps": 0.1,
+             "train_size": None, "test_size": None, "augment": True, "epochs": 200, "eps_start": 11,
+             "eps_length": 80, "lr_milestones": [140, 170], "rounds": 16, "rate": 0.2, "channel_rate": 0.11,
+             "hydra_epochs": 20, "samples": 200, "mode": "bab", "timeout": 300.0, "pgd_steps": 100,
+             "pgd_restarts": 100, "attack_samples": 1000},
+    # About an hour on 2 shared CPU cores: cnn4 instead of cnn7 (CROWN-IBP training of
+    # cnn7 costs ~37 s per batch of 128 on this CPU, cnn4 ~0.5 s), the first 5,000 training
+    # images without augmentation, 14 epochs per round (1 natural, 3 of CROWN-IBP eps ramp,
+    # 10 at the full eps, where CROWN-IBP is pure IBP and cheap; lr x0.1 after epoch 12),
+    # 3 rounds of 50% of the weights (30% of the channels for Slim), HYDRA scores trained
+    # 4 epochs, branch and bound with a 5 s timeout per sample, PGD 20 steps x 2 restarts
+    # on the first 1,000 test images.
+    "reduced": {"dataset": "fashion-mnist", "arch": "cnn4", "regime": "crown-ibp", "eps": 0.1,
+                "train_size": 5000, "test_size": 1000, "augment": False, "epochs": 14, "eps_start": 2,
+                "eps_length": 3, "lr_milestones": [12], "rounds": 3, "rate": 0.5, "channel_rate": 0.3,
+                "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
+                "pgd_restarts": 2, "attack_samples": 1000},
+    # Seconds, for the test: synthetic 16x16 data, tiny everything.
+    "smoke": {"dataset": "synthetic", "arch": "cnn4", "regime": "crown-ibp", "eps": 0.02,
+              "train_size": 64, "test_size": 32, "augment": False, "epochs": 2, "eps_start": 1,
+              "eps_length": 1, "lr_milestones": [2], "rounds": 1, "rate": 0.5, "channel_rate": 0.3,
+              "hydra_epochs": 1, "samples": 4, "mode": "bab", "timeout": 2.0, "pgd_steps": 3,
+              "pgd_restarts": 1, "attack_samples": 32},
+}
+
+
+def config_for(schedule: dict, method: str, regularizer: str, seed: int) -> dict:
+    """The run configuration of one method (camelCase, as the dashboard writes it), defaults filled."""
+    from certprune.protocol import load_config
+    s = schedule
+    return load_config({
+        "data": {"dataset": s["dataset"], "trainSize": s["train_size"], "testSize": s["test_size"],
+                 "augment": s["augment"]},
+        "model": {"arch": s["arch"]},
+        "training": {"regime": s["regime"], "eps": s["eps"], "epochs": s["epochs"], "regularizer": regularizer,
+                     "epsStart": s["eps_start"], "epsLength": s["eps_length"], "lrMilestones": s["lr_milestones"]},
+        "pruning": {"method": method, "rounds": s["rounds"],
+                    "rate": s["channel_rate"] if method in CHANNEL_METHODS else s["rate"],
+                    "hydraEpochs": s["hydra_epochs"]},
+        "verification": {"mode": s["mode"], "samples": s["samples"], "timeout": s["timeout"],
+                         "pgdSteps": s["pgd_steps"], "pgdRestarts": s["pgd_restarts"],
+                         "attackSamples": s["attack_samples"]},
+        "seed": seed, "device": "auto",
+    })
+
+
+def progress(label: str, log, round_index: int | None = None):
+    """An emit() that logs round ``round_index``'s finish (every round's when None) and warnings."""
+    def emit(type, **fields):
+        if type == "round_finished" and round_index in (None, fields["round"]):
+            ver = fields["verifiedAccuracy"]
+            log(f"{label:8s} round {fields['round']}: remaining {fields['remainingRatio']:.3f} "
+                f"(channels {fields['remainingChannelRatio']:.3f}) std {fields['standardAccuracy']:.3f} "
+                f"adv {fields['adversarialAccuracy']} ver {ver} mean verify {fields['meanVerifySeconds']} s "
+                f"({fields['seconds']:.0f} s)")
+        elif type == "log" and fields["level"] in ("warning", "error"):
+            log(f"{label}: {fields['message']}")
+    return emit
+
+
+def cpu_seconds(children: bool = False) -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_group(labels, schedule: dict, out: str, seed: int, log) -> None:
+    """Advance the runs of ``labels`` round by round (all round k before any round k + 1)."""
+    from certprune.experiment import run_experiment
+    methods = {label: (method, regularizer) for label, method, regularizer in METHODS}
+    for k in range(schedule["rounds"] + 1):
+        for label in labels:
+            method, regularizer = methods[label]
+            run_experiment(config_for(schedule, method, regularizer, seed), os.path.join(out, "runs", label),
+                           progress(label, log, k), shared_dir=os.path.join(out, "shared"), until_round=k)
+
+
+# ------------------------------------------------------------------ the report
+
+def load_curve(run_dir: str) -> list:
+    """The finished rounds of a run (round_<k>/metrics.json, plus testAccuracy), in order; stops at the first gap."""
+    curve, k = [], 0
+    while os.path.exists(os.path.join(run_dir, f"round_{k}", "metrics.json")):
+        with open(os.path.join(run_dir, f"round_{k}", "metrics.json")) as f:
+            row = json.load(f)
+        evaluation = os.path.join(run_dir, f"round_{k}", "evaluation.json")
+        if os.path.exists(evaluation):
+            with open(evaluation) as f:
+                stored = json.load(f)
+            row["testAccuracy"] = stored.get("testAccuracy")
+            row["evaluationImages"] = stored.get("evaluationImages")
+        curve.append(row)
+        k += 1
+    return curve
+
+
+def best_row(curve: list):
+    """The round with the highest verified accuracy (the earliest on ties), or None."""
+    scored = [row for row in curve if row.get("verifiedAccuracy") is not None]
+    return max(scored, key=lambda row: (row["verifiedAccuracy"], -row["round"])) if scored else None
+
+
+def pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def ratio_text(value: float) -> str:
+    return "1" if value >= 0.9995 else f"{value:.2f}".lstrip("0") if value >= 0.01 else f"{value:.3f}".lstrip("0")
+
+
+def delta(value, base, scale=100.0, digits=1, unit="") -> str:
+    if value is None or base is None:
+        return "-"
+    return f"{scale * (value - base):+.{digits}f}{unit}"
+
+
+def build_rows(curves: dict) -> list:
+    """Table I rows: dense (IMP's round 0, shared with HYDRA and Random), then each method's best round."""
+    dense_curve = curves.get("IMP") or next((c for c in curves.values() if c), [])
+    dense = dense_curve[0] if dense_curve else None
+    rows = []
+    if dense is not None:
+        rows.append({"method": "dense", "round": 0, **_fields(dense), "paper": PAPER["dense"]})
+    for label, curve in curves.items():
+        best = best_row(curve)
+        if best is None:
+            continue
+        row = {"method": label, "round": best["round"], **_fields(best), "paper": PAPER.get(label),
+               "ownDense": _fields(curve[0]) if label in ("IMP+NRS", "Slim") else None}
+        if dense is not None:
+            base = _fields(dense)
+            row["change"] = {key: None if row[key] is None or base[key] is None else row[key] - base[key]
+                             for key in ("standardAccuracy", "adversarialAccuracy", "verifiedAccuracy",
+                                         "meanVerifySeconds")}
+        rows.append(row)
+    return rows
+
+
+def _fields(row: dict) -> dict:
+    keys = ("remainingRatio", "remainingChannelRatio", "standardAccuracy", "adversarialAccuracy", "verifiedAccuracy",
+            "meanVerifySeconds", "testAccuracy", "verified", "falsified", "unknown", "misclassified", "samples",
+            "unstableRatio")
+    return {key: row.get(key) for key in keys}
+
+
+def verified_images_accuracy(row: dict):
+    """Clean accuracy on the verified images: (samples - misclassified) / samples, or None."""
+    return (row["samples"] - row["misclassified"]) / row["samples"] if row.get("samples") else None
+
+
+def markdown(rows: list, curves: dict, schedule_name: str, schedule: dict, meta: dict) -> str:
+    s = schedule
+    n_eval = next((r.get("evaluationImages") for c in curves.values() for r in c if r.get("evaluationImages")), None)
+    lines = [f"# Reproduction, schedule `{schedule_name}`", "",
+             f"{s['dataset']}, {s['arch']}, {s['regime']} at eps {s['eps']:g}, {s['epochs']} epochs per round "
+             f"(eps ramp from epoch {s['eps_start']} over {s['eps_length']}; lr x0.1 after epochs "
+             f"{', '.join(map(str, s['lr_milestones']))}), training images: {s['train_size'] or 'all'}, "
+             f"{s['rounds']} pruning rounds of {s['rate']:g} of the weights ({s['channel_rate']:g} of the channels "
+             f"for Slim), first {s['samples']} test images verified by {s['mode']} ({s['timeout']:g} s timeout).",
+             f"Standard and adversarial (PGD {s['pgd_steps']} steps x {s['pgd_restarts']} restarts) accuracy on the "
+             f"same first {n_eval} test images; verified accuracy on the first {s['samples']}.", "",
+             "Best round per method by verified accuracy (Table I form). Ratio = remaining conv-weight ratio "
+             "(for Slim also the remaining channel ratio); accuracies in %; change vs dense in points; "
+             "time = mean verification seconds per sample.", "",
+             f"Column \"std ({s['samples']})\": clean accuracy on the {s['samples']} verified images "
+             "(verified accuracy can only be compared with this one: they are other images than std/adv's).", "",
+             f"| method | round | remaining ratio | std | adv | ver | std ({s['samples']}) | mean verify time (s) | "
+             "change vs dense: std / adv / ver / time | paper (ratio; std/ver) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        ratio = ratio_text(row["remainingRatio"])
+        if row["method"] == "Slim":
+            ratio += f" (channels {ratio_text(row['remainingChannelRatio'])})"
+        change = row.get("change")
+        change_text = "-" if not change else (
+            f"{delta(row['standardAccuracy'], row['standardAccuracy'] - change['standardAccuracy'])} / "
+            f"{delta(row['adversarialAccuracy'], None if change['adversarialAccuracy'] is None else row['adversarialAccuracy'] - change['adversarialAccuracy'])} / "
+            f"{delta(row['verifiedAccuracy'], row['verifiedAccuracy'] - change['verifiedAccuracy'])} / "
+            f"{delta(row['meanVerifySeconds'], None if change['meanVerifySeconds'] is None else row['meanVerifySeconds'] - change['meanVerifySeconds'], 1.0, 2, ' s')}")
+        paper = row.get("paper")
+        paper_text = "-" if paper is None else f"{ratio_text(paper[0])}; {paper[1]:.1f}/{paper[2]:.1f}"
+        time_text = "-" if row["meanVerifySeconds"] is None else f"{row['meanVerifySeconds']:.2f}"
+        lines.append(f"| {row['method']} | {row['round']} | {ratio} | {pct(row['standardAccuracy'])} | "
+                     f"{pct(row['adversarialAccuracy'])} | {pct(row['verifiedAccuracy'])} | {pct(verified_images_accuracy(row))} | "
+                     f"{time_text} | "
+                     f"{change_text} | {paper_text} |")
+    own = [row for row in rows if row.get("ownDense")]
+    if own:
+        lines += ["", "IMP+NRS and Slim train with their regulariser from round 0, so each has its own dense round: "
+                  + "; ".join(f"{row['method']} dense {pct(row['ownDense']['standardAccuracy'])}/"
+                              f"{pct(row['ownDense']['adversarialAccuracy'])}/{pct(row['ownDense']['verifiedAccuracy'])}"
+                              for row in own) + " (std/adv/ver)."]
+    lines += ["", "Curves (round: remaining ratio, std / adv / ver %, verified / falsified / unknown / misclassified, "
+              "mean verify s):", ""]
+    for label, curve in curves.items():
+        lines.append(f"- **{label}**: " + "; ".join(
+            f"{r['round']}: {ratio_text(r['remainingRatio'])}, {pct(r['standardAccuracy'])}/"
+            f"{pct(r['adversarialAccuracy'])}/{pct(r['verifiedAccuracy'])}, {r['verified']}/{r['falsified']}/"
+            f"{r['unknown']}/{r['misclassified']}, "
+            f"{'-' if r['meanVerifySeconds'] is None else format(r['meanVerifySeconds'], '.2f')}" for r in curve))
+    lines += ["", f"Wall time {meta['wallSeconds']:.0f} s, CPU time {meta['cpuSeconds']:.0f} s, load average at the "
+              f"end {meta['loadAverage']}, {meta['machine']}."]
+    return "\n".join(lines) + "\n"
+
+
+COLORS = {"IMP": "#1f77b4", "IMP+NRS": "#d62728", "HYDRA": "#2ca02c", "Random": "#7f7f7f", "Slim": "#9467bd"}
+
+
+def svg_chart(curves: dict, title: str) -> str:
+    """Verified accuracy (%) vs remaining weight ratio (log scale, 1 at the left), one polyline per method."""
+    width, height, left, right, top, bottom = 640, 400, 60, 120, 40, 50
+    plot_w, plot_h = width - left - right, height - top - bottom
+    ratios = [r["remainingRatio"] for c in curves.values() for r in c if r.get("verifiedAccuracy") is not None]
+    accs = [100 * r["verifiedAccuracy"] for c in curves.values() for r in c if r.get("verifiedAccuracy") is not None]
+    low_ratio = min(ratios + [0.5])
+    decades = max(1.0, math.ceil(-math.log10(max(low_ratio, 1e-4)) * 2) / 2)
+    y_min = max(0.0, math.floor((min(accs + [100.0]) - 5) / 10) * 10)
+    y_max = min(100.0, math.ceil((max(accs + [0.0]) + 5) / 10) * 10)
+    if y_max <= y_min:
+        y_max = y_min + 10
+
+    def x_of(ratio):
+        return left + plot_w * (-math.log10(max(ratio, 1e-6)) / decades)
+
+    def y_of(acc):
+        return top + plot_h * (1 - (acc - y_min) / (y_max - y_min))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<text x="{width / 2:.0f}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
+             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>']
+    for tick in [t for t in (1, .5, .2, .1, .05, .02, .01, .005, .002, .001, .0005, .0002, .0001)
+                 if t >= 10 ** -decades - 1e-12]:
+        x = x_of(tick)
+        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" stroke="#ddd"/>')
+        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{tick:.3g}</text>')
+    step = 10 if y_max - y_min > 20 else 5
+    value = y_min
+    while value <= y_max + 1e-9:
+        y = y_of(value)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.0f}</text>')
+        value += step
+    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 10}" text-anchor="middle">'
+                 f'remaining weight ratio (log scale)</text>')
+    parts.append(f'<text x="15" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
+                 f'transform="rotate(-90 15 {top + plot_h / 2:.0f})">verified accuracy (%)</text>')
+    for index, (label, curve) in enumerate(curves.items()):
+        points = [(x_of(r["remainingRatio"]), y_of(100 * r["verifiedAccuracy"])) for r in curve
+                  if r.get("verifiedAccuracy") is not None]
+        if not points:
+            continue
+        color = COLORS.get(label, "#000")
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
+                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>')
+        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in points]
+        y = top + 14 + 18 * index
+        parts.append(f'<line x1="{left + plot_w + 12}" y1="{y - 4}" x2="{left + plot_w + 32}" y2="{y - 4}" '
+                     f'stroke="{color}" stroke-width="2"/>')
+        parts.append(f'<text x="{left + plot_w + 36}" y="{y}">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def report(out: str, schedule_name: str, schedule: dict, meta: dict) -> dict:
+    """Write table.md, table.json and chart.svg from the runs under ``out``; return the JSON."""
+    curves = {}
+    for label, _, _ in METHODS:
+        curve = load_curve(os.path.join(out, "runs", label))
+        if curve:
+            curves[label] = curve
+    rows = build_rows(curves)
+    data = {"schedule": schedule_name, "settings": schedule, "rows": rows, "curves": curves, **meta}
+    with open(os.path.join(out, "table.json"), "w") as f:
+        json.dump(data, f, indent=1)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(markdown(rows, curves, schedule_name, schedule, meta))
+    with open(os.path.join(out, "chart.svg"), "w") as f:
+        f.write(svg_chart(curves, f"{schedule['dataset']}, {schedule['arch']}, {schedule['regime']} eps {schedule['eps']:g}: "
+                                  f"verified accuracy vs remaining ratio ({schedule_name})"))
+    return data
+
+
+# ------------------------------------------------------------------ main
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schedule", choices=sorted(SCHEDULES), default="reduced")
+    parser.add_argument("--out", default=None, help="output folder (default bench/out/reproduce-<schedule>)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (the methods split in 2 groups)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per worker (default: cores / jobs)")
+    parser.add_argument("--report-only", action="store_true", help="only re-write the table from the runs")
+    parser.add_argument("--group", type=int, default=None, help=argparse.SUPPRESS)   # a worker's group
+    return parser.parse_args(argv)
+
+
+def make_log(path: str | None):
+    def log(message: str) -> None:
+        line = f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}"
+        print(line, file=sys.stderr, flush=True)
+    return log
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    schedule = SCHEDULES[args.schedule]
+    out = os.path.abspath(args.out or os.path.join(ROOT, "bench", "out", f"reproduce-{args.schedule}"))
+    os.makedirs(out, exist_ok=True)
+    log = make_log(None)
+    if args.group is not None:       # a worker: run its methods, round by round
+        import torch
+        torch.set_num_threads(args.threads or 1)
+        run_group(GROUPS[args.group], schedule, out, args.seed, log)
+        return 0
+    started = time.time()
+    if not args.report_only:
+        jobs = max(1, min(args.jobs, len(GROUPS)))
+        threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
+        log(f"schedule {args.schedule}: {jobs} worker(s) x {threads} thread(s), out {out}")
+        if jobs == 1:
+            import torch
+            torch.set_num_threads(threads)
+            for group in range(len(GROUPS)):
+                run_group(GROUPS[group], schedule, out, args.seed, log)
+        else:
+            base = [sys.executable, os.path.abspath(__file__), "--schedule", args.schedule, "--out", out,
+                    "--seed", str(args.seed), "--threads", str(threads)]
+            workers = [subprocess.Popen(base + ["--group", str(g)]) for g in range(len(GROUPS))]
+            codes = [w.wait() for w in workers]
+            if any(codes):
+                log(f"a worker failed (exit codes {codes})")
+                return 1
+    meta = {"wallSeconds": time.time() - started, "cpuSeconds": cpu_seconds() + cpu_seconds(children=True),
+            "loadAverage": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
+            "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, Python {platform.python_version()}",
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    if args.report_only:
+        previous = os.path.join(out, "table.json")
+        if os.path.exists(previous):
+            with open(previous) as f:
+                old = json.load(f)
+            meta.update({key: old[key] for key in ("wallSeconds", "cpuSeconds", "loadAverage") if key in old})
+    data = report(out, args.schedule, schedule, meta)
+    with open(os.path.join(out, "table.md")) as f:
+        print(f.read())
+    return 0 if data["rows"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
