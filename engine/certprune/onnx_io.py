@@ -11,7 +11,9 @@ anything else is reported as ``unsupported ONNX operator <name> at node <n>``.
 """
 from __future__ import annotations
 
+import json
 import math
+import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -21,8 +23,10 @@ from torch import nn
 from .bounds.layers import ElementwiseAffine, Reshape
 
 OPSET = 13
-SUPPORTED_OPS = ("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Flatten", "Reshape",
-                 "BatchNormalization", "Constant", "Identity")
+# One list for the engine and the server's inspector (engine/schemas/onnx-operators.json).
+with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas",
+                       "onnx-operators.json"), encoding="utf-8") as _f:
+    SUPPORTED_OPS = tuple(json.load(_f)["operators"])
 
 
 class OnnxError(ValueError):

@@ -6,12 +6,11 @@
  * graph order, as the engine names them. A weight is remaining when it is non-zero; an
  * output channel (a conv filter, a neuron) remains when its weights have a non-zero entry.
  */
+import onnxOperators from "../../engine/schemas/onnx-operators.json";
 import { readOnnx, type OnnxModel, type OnnxNode, type OnnxTensor } from "./onnxReader";
 
-/** The operators the engine's verifier imports (engine/certprune/onnx_io.py SUPPORTED_OPS). */
-export const SUPPORTED_OPS = [
-  "Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Flatten", "Reshape", "BatchNormalization", "Constant", "Identity",
-] as const;
+/** The operators the engine's verifier imports: one list for both (engine/schemas/onnx-operators.json). */
+export const SUPPORTED_OPS: readonly string[] = onnxOperators.operators;
 
 export interface InspectedLayer {
   name: string;
@@ -80,7 +79,7 @@ export function inspectOnnx(data: Uint8Array): Inspection {
   const unsupported: string[] = [];
   model.nodes.forEach((node, index) => {
     const where = nodeLabel(node, index);
-    if (!(SUPPORTED_OPS as readonly string[]).includes(node.opType) || (node.domain !== "" && node.domain !== "ai.onnx")) {
+    if (!SUPPORTED_OPS.includes(node.opType) || (node.domain !== "" && node.domain !== "ai.onnx")) {
       unsupported.push(`${node.domain && node.domain !== "ai.onnx" ? `${node.domain}.` : ""}${node.opType} at ${where}`);
     }
     if (node.opType !== "Conv" && node.opType !== "Gemm" && node.opType !== "MatMul") return;
