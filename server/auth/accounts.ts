@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { DB } from "../store/db";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
+import { SignInThrottle } from "./throttle";
 
 export const SESSION_DAYS = 30;
 const SESSION_MS = SESSION_DAYS * 24 * 3600 * 1000;
@@ -47,6 +48,9 @@ export class UserExistsError extends Error {
 }
 
 export class Accounts {
+  /** Failed sign-ins per name (see SignInThrottle). */
+  readonly signIns = new SignInThrottle();
+
   constructor(private readonly db: DB) {}
 
   count(): number {

@@ -52,6 +52,19 @@ describe("accounts and sessions", () => {
     expect((await browserCaller(cookie).caller.auth.me()).user).toBeNull(); // the old cookie no longer works
   });
 
+  it("refuses sign-ins for a name after 10 failures, even with the right password, and not other names", async () => {
+    services = testServices();
+    await browserCaller().caller.auth.setup({ name: "ada", password: "analytical engine" });
+    await services.accounts.add("grace", "compiler 1952");
+    for (let i = 0; i < 10; i++) {
+      expect(await codeOf(browserCaller().caller.auth.signIn({ name: "ada", password: `guess number ${i}` }))).toBe("UNAUTHORIZED");
+    }
+    const refused = await browserCaller().caller.auth.signIn({ name: "ada", password: "analytical engine" }).catch((e) => e);
+    expect(refused.code).toBe("TOO_MANY_REQUESTS");
+    expect(refused.message).toMatch(/too many failed sign-ins for this name: try again in 15 minutes/);
+    expect(await browserCaller().caller.auth.signIn({ name: "grace", password: "compiler 1952" })).toEqual({ user: { name: "grace" } });
+  });
+
   it("signs in with the right password only, with one message for a wrong name or password", async () => {
     services = testServices();
     await services.accounts.add("grace", "compiler 1952");

@@ -27,8 +27,21 @@ export const authRouter = router({
   signIn: publicProcedure
     .input(z.object({ name: z.string().trim().min(1, "Enter your name").max(64), password: AnyPassword }).strict())
     .mutation(async ({ ctx, input }) => {
+      const { signIns } = ctx.services.accounts;
+      const wait = signIns.waitMs(input.name);
+      if (wait > 0) {
+        const minutes = Math.ceil(wait / 60_000);
+        throw new TRPCError({
+          code: "TOO_MANY_REQUESTS",
+          message: `too many failed sign-ins for this name: try again in ${minutes} minute${minutes === 1 ? "" : "s"}`,
+        });
+      }
       const user = await ctx.services.accounts.authenticate(input.name, input.password);
-      if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "wrong name or password" });
+      if (!user) {
+        signIns.failed(input.name);
+        throw new TRPCError({ code: "UNAUTHORIZED", message: "wrong name or password" });
+      }
+      signIns.succeeded(input.name);
       return startSession(ctx, user);
     }),
 
