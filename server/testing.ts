@@ -17,6 +17,26 @@ export const SMOKE_CONFIG: RunConfigInput = {
   verification: { mode: "none", samples: 0 },
 };
 
+/** Two rounds (dense, then one pruning round) of a few seconds each. */
+export const TWO_ROUNDS: RunConfigInput = {
+  data: { dataset: "synthetic", trainSize: 512, testSize: 256 },
+  model: { arch: "mlp", widths: [16] },
+  training: { regime: "natural", epochs: 12, epsStart: 1, epsLength: 0 },
+  pruning: { method: "random", rounds: 1, scope: "conv-linear" },
+  verification: { mode: "none", samples: 0 },
+};
+
+/** Polls `probe` every 50 ms until it returns something truthy (or throws after `timeoutMs`). */
+export async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function testServices(env: Record<string, string> = {}): Services & { cleanup(): Promise<void> } {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "certprune-server-"));
   const settings = readSettings({ ...process.env, CERTPRUNE_DATA_DIR: dataDir, ...env });

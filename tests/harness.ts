@@ -4,24 +4,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { freePort } from "../server/queue/testing";
+
+export { freePort };
 
 export const ROOT = path.resolve(__dirname, "..");
 export const SCREENSHOTS = path.join(ROOT, "test-results", "screenshots");
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 export function tempDataDir(prefix = "certprune-test-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,13 +1,12 @@
 """The runner's robustness phases: PGD accuracy, stability, per-sample verification, ONNX export."""
-import io
-import json
 import os
 
 import pytest
 
 from certprune import paths as files
 from certprune.experiment import run_experiment
-from certprune.protocol import EventWriter, load_config
+from certprune.protocol import load_config
+from test_experiment import Events  # the validating event sink, shared
 
 CONFIG = {"data": {"dataset": "synthetic", "trainSize": 64, "testSize": 40, "augment": False},
           "model": {"arch": "cnn4"},
@@ -16,21 +15,6 @@ CONFIG = {"data": {"dataset": "synthetic", "trainSize": 64, "testSize": 40, "aug
           "verification": {"mode": "crown", "samples": 6, "timeout": 10, "pgdSteps": 5, "pgdRestarts": 1,
                            "attackSamples": 20},
           "device": "cpu"}
-
-
-class Events:
-    def __init__(self, fail_on=None):
-        self.stream = io.StringIO()
-        self.writer = EventWriter(self.stream)
-        self.fail_on = fail_on
-
-    def __call__(self, type, **fields):
-        if self.fail_on is not None and self.fail_on(type, fields):
-            raise RuntimeError("simulated crash")
-        self.writer.emit(type, **fields)
-
-    def of(self, type):
-        return [e for e in map(json.loads, self.stream.getvalue().splitlines()) if e["type"] == type]
 
 
 def without_times(value):

@@ -6,33 +6,15 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunConfigInput, RunEvent } from "@/lib/protocol";
-import { callerFor, SMOKE_CONFIG, testServices, waitForStatus } from "../testing";
+import type { RunEvent } from "@/lib/protocol";
+import { callerFor, SMOKE_CONFIG, testServices, TWO_ROUNDS, until, waitForStatus } from "../testing";
 import type { JobRunner } from "./runner";
 
 let services: ReturnType<typeof testServices>;
 afterEach(async () => services?.cleanup());
 
-/** Two rounds (dense, then one pruning round) of a few seconds each. */
-const TWO_ROUNDS: RunConfigInput = {
-  data: { dataset: "synthetic", trainSize: 512, testSize: 256 },
-  model: { arch: "mlp", widths: [16] },
-  training: { regime: "natural", epochs: 12, epsStart: 1, epsLength: 0 },
-  pruning: { method: "random", rounds: 1, scope: "conv-linear" },
-  verification: { mode: "none", samples: 0 },
-};
 
 const eventsOf = (id: string): RunEvent[] => services.runs.eventsAfter(id).map((e) => e.event);
-
-async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Waits until the engine is training round 1 (round 0 is finished and on disk). */
 const inRoundOne = (id: string) =>

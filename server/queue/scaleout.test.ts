@@ -7,17 +7,10 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RunConfigInput, RunEvent } from "@/lib/protocol";
-import { callerFor, testServices, waitForStatus } from "../testing";
+import type { RunEvent } from "@/lib/protocol";
+import { callerFor, testServices, TWO_ROUNDS, until, waitForStatus } from "../testing";
 import { startRedis, startWorker, type Process } from "./testing";
 
-const TWO_ROUNDS: RunConfigInput = {
-  data: { dataset: "synthetic", trainSize: 512, testSize: 256 },
-  model: { arch: "mlp", widths: [16] },
-  training: { regime: "natural", epochs: 12, epsStart: 1, epsLength: 0 },
-  pruning: { method: "random", rounds: 1, scope: "conv-linear" },
-  verification: { mode: "none", samples: 0 },
-};
 const LOCK_MS = "2000";
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -43,16 +36,6 @@ const workerEnv = (name: string) => ({
   CERTPRUNE_MAX_RUNS: "1",
 });
 const eventsOf = (id: string): RunEvent[] => services.runs.eventsAfter(id).map((e) => e.event);
-
-async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("runs on several worker hosts (BullMQ)", () => {
   it("finishes a run on the second worker after the first is SIGKILLed mid-run", async () => {

@@ -5,7 +5,8 @@ import path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback right now (for redis-server and test dashboards). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.listen(0, "127.0.0.1", () => {
