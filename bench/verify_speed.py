@@ -8,8 +8,9 @@
 Verifies the first N test images at eps 0.1 in each mode and prints, per mode, the
 verified / falsified / unknown / misclassified counts, mean and median seconds per
 sample, the share of samples settled (not unknown), and branch-and-bound subdomains
-per second. Without --checkpoint/--run it trains a small CROWN-IBP cnn7 (a few epochs on
-a subset; see --train-*) and saves it to --save for the next time.
+per second. Without --checkpoint/--run it trains a small certified cnn7 (a few epochs on a
+subset; IBP unless --train-regime crown-ibp; see --train-*) and saves it to --save for the
+next time. OMP_NUM_THREADS=1 keeps it to one core.
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def load_model(args, device):
     path = args.checkpoint or (args.save if os.path.exists(args.save) else None)
     if path is None:
         return train_quick(args, device), f"quick {args.train_regime} model saved to {args.save}"
-    state = torch.load(path, map_location=device)
+    state = torch.load(path, map_location=device, weights_only=True)
     if isinstance(state, dict) and ("model" in state or "state_dict" in state):
         state = state.get("model", state.get("state_dict"))
     model = fresh_model().to(device)

@@ -29,7 +29,13 @@ export interface Dashboard {
 }
 
 /** Starts the built dashboard (scripts/setup.sh builds it) and waits until it answers. */
-export async function startDashboard(options: { dataDir?: string; port?: number; env?: Record<string, string> } = {}): Promise<Dashboard> {
+export interface DashboardOptions {
+  dataDir?: string;
+  port?: number;
+  env?: Record<string, string>;
+}
+
+export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
   const dataDir = options.dataDir ?? tempDataDir();
   const port = options.port ?? (await freePort());
   let output = "";

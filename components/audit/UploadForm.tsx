@@ -9,6 +9,7 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { DATASET_INPUTS, shapeText } from "@/lib/datasets";
 import { DATASETS } from "@/lib/protocol/names";
+import { sentence } from "@/components/compare/format";
 import styles from "./audit.module.css";
 
 type FieldErrors = Record<string, string[]>;
@@ -40,7 +41,7 @@ export function UploadForm({ maxBytes }: { maxBytes: number }) {
     setFieldErrors({});
     if (!(file instanceof File) || file.size === 0) return setFieldErrors({ model: ["choose an ONNX file"] });
     if (file.size > maxBytes) {
-      setError(`${file.name} is ${size(file.size)}; uploads are limited to ${size(maxBytes)}`);
+      setError(`the file ${file.name} is ${size(file.size)}; uploads are limited to ${size(maxBytes)}`);
       return setFieldErrors({ model: ["file too large"] });
     }
     setBusy(true);
@@ -62,7 +63,7 @@ export function UploadForm({ maxBytes }: { maxBytes: number }) {
 
   return (
     <form className={`panel form ${styles.upload}`} onSubmit={submit} aria-label="Upload a model" noValidate>
-      {error && <div className="alert" role="alert" data-testid="upload-error" style={{ gridColumn: "1 / -1" }}>{error}</div>}
+      {error && <div className="alert" role="alert" data-testid="upload-error" style={{ gridColumn: "1 / -1" }}>{sentence(error)}</div>}
       <Field name="model" label="ONNX model" help={`input (N, C, H, W) in [0, 1], one logit per class; Conv, Gemm, MatMul, ReLU, … up to ${size(maxBytes)}`} errors={fieldErrors}>
         <input id="upload-model" name="model" type="file" accept=".onnx,application/octet-stream" />
       </Field>

@@ -24,6 +24,12 @@ export function ratioTicks(min: number): number[] {
 
 export const ratioTick = (x: number) => (x >= 0.01 ? `${Number((x * 100).toPrecision(3))}%` : `${(x * 100).toPrecision(1)}%`);
 
+/** A message as a sentence: first letter upper-case, one full stop at the end ("not found" -> "Not found."). */
+export const sentence = (text: string) => {
+  const t = text.trim();
+  return t ? `${t.charAt(0).toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? "" : "."}` : t;
+};
+
 export function timeAgo(ms: number, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));
   if (s < 60) return `${s}s ago`;

@@ -9,6 +9,7 @@ import Link from "next/link";
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { AuditSummary } from "@/components/audit/AuditSummary";
 import { ChartFrame } from "@/components/charts/ChartFrame";
+import { sentence } from "@/components/compare/format";
 import { useTRPC } from "@/lib/trpc/react";
 import styles from "./inspect.module.css";
 
@@ -44,7 +45,7 @@ export function ModelInspector({ runId, round, token, sharedComparison }: { runI
   if (query.isError) {
     return (
       <div className="alert" role="alert" data-testid="inspect-error" data-code={query.error.data?.code}>
-        {query.error.message.charAt(0).toUpperCase() + query.error.message.slice(1)}.
+        {sentence(query.error.message)}
       </div>
     );
   }

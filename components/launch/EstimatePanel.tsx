@@ -1,6 +1,7 @@
 "use client";
 /** How long the launch will take, estimated from the settings (lib/estimate.ts says how). */
 import { formatEstimate, type Estimate } from "@/lib/estimate";
+import { sentence } from "@/components/compare/format";
 
 export function EstimatePanel({ estimate, total, runs }: { estimate: Estimate | null; total: number | null; runs: number }) {
   return (
@@ -32,7 +33,7 @@ export function EstimatePanel({ estimate, total, runs }: { estimate: Estimate | 
           </table>
           <p className="muted" style={{ fontSize: "0.8rem", marginBottom: 0 }}>
             An estimate from per-image costs measured on a 2-core CPU; a GPU trains much faster.
-            {estimate.notes.map((n) => ` ${n.charAt(0).toUpperCase()}${n.slice(1)}.`).join("")}
+            {estimate.notes.map((n) => ` ${sentence(n)}`).join("")}
           </p>
         </>
       )}

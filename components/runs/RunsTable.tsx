@@ -23,7 +23,7 @@ const ROW_HEIGHT = 40;
 const OVERSCAN = 12;
 const MAX_COMPARE = 200;
 
-const COLUMNS: { key: SortKey | null; label: string; width: number; num?: boolean }[] = [
+const COLUMNS: { key: SortKey | null; label: string; width: number; num?: boolean; title?: string }[] = [
   { key: null, label: "", width: 34 },
   { key: "label", label: "Run", width: 172 },
   { key: "status", label: "Status", width: 88 },
@@ -34,8 +34,8 @@ const COLUMNS: { key: SortKey | null; label: string; width: number; num?: boolea
   { key: "method", label: "Method", width: 96 },
   { key: "verifier", label: "Verifier", width: 70 },
   { key: null, label: "Seed", width: 50, num: true },
-  { key: "verified", label: "Best verified", width: 114, num: true },
-  { key: "remaining", label: "at remaining", width: 106, num: true },
+  { key: "verified", label: "Best verified", width: 114, num: true, title: "The best certified accuracy over the run's rounds" },
+  { key: "remaining", label: "Remaining", width: 106, num: true, title: "Remaining weight ratio of the round with the best certified accuracy" },
   { key: "created", label: "Created", width: 80 },
 ];
 
@@ -225,7 +225,7 @@ export function RunsTable({ initialRuns }: { initialRuns?: CompactRun[] | null }
             <tr>
               <th><input type="checkbox" checked={allShownSelected} onChange={(e) => onSelect(shown.map((r) => r.id), e.target.checked)} aria-label={`Select all ${shown.length} runs shown`} /></th>
               {COLUMNS.slice(1).map((c) => (
-                <th key={c.label} className={c.num ? "num" : ""} aria-sort={c.key && sort.key === c.key ? (sort.descending ? "descending" : "ascending") : undefined}>
+                <th key={c.label} className={c.num ? "num" : ""} title={c.title} aria-sort={c.key && sort.key === c.key ? (sort.descending ? "descending" : "ascending") : undefined}>
                   {c.key ? (
                     <button type="button" className="sort" onClick={() => sortBy(c.key!)}>
                       {c.label}{sort.key === c.key ? (sort.descending ? " ↓" : " ↑") : ""}

@@ -7,6 +7,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { CompareView } from "@/components/compare/CompareView";
+import { sentence } from "@/components/compare/format";
 import { RunDashboard, type Connection } from "@/components/run/RunDashboard";
 import { useRunEventFold } from "@/components/run/useRunEventFold";
 import type { RunConfig, RunEvent, RunStatus } from "@/lib/protocol";
@@ -26,7 +27,7 @@ export function ShareRefused({ revoked, message }: { revoked: boolean; message: 
   return (
     <div className="panel" data-testid="share-refused" role="alert">
       <h1>{revoked ? "This link was revoked" : "This link does not open anything"}</h1>
-      <p className="muted">{message.charAt(0).toUpperCase() + message.slice(1)}. Ask the researcher who sent it for a new link.</p>
+      <p className="muted">{sentence(message)} Ask the researcher who sent it for a new link.</p>
     </div>
   );
 }

@@ -125,8 +125,11 @@ def save_torch(obj, path: str) -> int:
 
 
 def load_torch(path: str, device: torch.device | str = "cpu"):
-    """torch.load onto ``device`` (map_location), whatever device it was saved from."""
-    return torch.load(path, map_location=device)
+    """torch.load onto ``device`` (map_location), whatever device it was saved from.
+
+    Tensors and plain containers only (``weights_only``): a file in the data directory is
+    never unpickled as code, and PyTorch 2.6+, where this is the default, reads the same."""
+    return torch.load(path, map_location=device, weights_only=True)
 
 
 def save_json(obj, path: str) -> int:

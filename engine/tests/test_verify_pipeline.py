@@ -1,5 +1,6 @@
 """PGD, the per-sample verification ladder, results/events and stability statistics."""
 import math
+import time
 
 import torch
 from torch import nn
@@ -116,3 +117,48 @@ def test_stability_crown_budget_drops_crown_counts_consistently():
     layers = stability_statistics(model, images, 0.05, crown=True, crown_budget_s=0.0, bins=5)
     assert all(layer["crown"] is None for layer in layers)
     assert unstable_ratio(layers, "crown") is None and unstable_ratio(layers, "ibp") is not None
+
+
+def _cancelling_net() -> nn.Sequential:
+    """out = relu(x - 0.5) - relu(x - 0.5) + 0.01 = 0.01 on x in [0, 1]: the property out > 0
+    holds everywhere, but two copies of one unstable neuron defeat IBP, CROWN and alpha-CROWN."""
+    hidden, out = nn.Linear(1, 2), nn.Linear(2, 1)
+    with torch.no_grad():
+        hidden.weight.fill_(1.0)
+        hidden.bias.fill_(-0.5)
+        out.weight.copy_(torch.tensor([[1.0, -1.0]]))
+        out.bias.fill_(0.01)
+    return nn.Sequential(nn.Flatten(), hidden, nn.ReLU(), out)
+
+
+def test_layerwise_crown_leaves_time_for_the_steps_after_it(monkeypatch):
+    """'crown' may spend all the time left on layer-by-layer CROWN; 'alpha-crown' and 'bab'
+    give it refine_share of it, keeping the rest for alpha-CROWN and branch and bound."""
+    from certprune.verify import Clause, verify_box
+    from certprune.verify import property as prop
+
+    refine_deadlines = []
+    real = prop.preactivation_bounds
+
+    def spy(*args, **kwargs):
+        if kwargs.get("crown"):
+            refine_deadlines.append((time.monotonic(), kwargs.get("deadline")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(prop, "preactivation_bounds", spy)
+    net = _cancelling_net().eval()
+    box = (torch.zeros(1, 1, 1, 1), torch.ones(1, 1, 1, 1))
+    clause = Clause(spec=torch.tensor([[1.0]]), offset=torch.tensor([0.0]))  # violated iff out <= 0
+    settings = VerifySettings(pgd_steps=5, pgd_restarts=2, refine_share=0.5)
+    expected = {"crown": ("unknown", "crown"), "alpha-crown": ("unknown", "alpha-crown"), "bab": ("verified", "bab")}
+    for mode, (status, by) in expected.items():
+        refine_deadlines.clear()
+        deadline = time.monotonic() + 100.0
+        result = verify_box(net, *box, [clause], mode=mode, deadline=deadline, settings=settings)
+        assert (result.status, result.decided_by) == (status, by), mode
+        assert len(refine_deadlines) == 1, mode
+        called, given = refine_deadlines[0]
+        if mode == "crown":
+            assert given == deadline
+        else:  # half of what was left when the refinement started
+            assert abs(given - (called + 0.5 * (deadline - called))) < 1.0, mode

@@ -8,9 +8,10 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, ROOT, screenshotPath, sessionCookie, signIn, startDashboard, waitFor, type Dashboard } from "../harness";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT, screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
+import { useDashboard } from "./session";
 
 const MAX_UPLOAD_BYTES = 200_000;
 
@@ -46,23 +47,17 @@ graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", Tensor
 sys.stdout.buffer.write(helper.make_model(graph).SerializeToString())
 `;
 
-let dashboard: Dashboard;
-let browser: Browser;
+const app = useDashboard({ env: { CERTPRUNE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
+
 let page: Page;
 
 beforeAll(async () => {
-  dashboard = await startDashboard({ env: { CERTPRUNE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
-  browser = await launchBrowser();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })).newPage();
-  await signIn(page, dashboard);
-});
-afterAll(async () => {
-  await browser?.close();
-  await dashboard?.stop();
+  page = await (await app.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })).newPage();
+  await signIn(page, app.dashboard);
 });
 
 async function upload(file: { name: string; buffer: Buffer }, settings: { dataset?: string; eps?: string; samples?: string; mode?: string } = {}) {
-  await page.goto(`${dashboard.url}/models/upload`);
+  await page.goto(`${app.dashboard.url}/models/upload`);
   await page.locator("#upload-model").setInputFiles({ name: file.name, mimeType: "application/octet-stream", buffer: file.buffer });
   if (settings.dataset) await page.locator("#upload-dataset").selectOption(settings.dataset);
   if (settings.eps) await page.locator("#upload-eps").fill(settings.eps);
@@ -75,11 +70,11 @@ describe("bring your own model", () => {
   it("refuses malformed, unsupported and oversized files with a message naming the problem", async () => {
     await upload({ name: "notes.onnx", buffer: Buffer.from("a text file, not an ONNX model\n".repeat(30)) }, { dataset: "synthetic" });
     const error = page.getByTestId("upload-error");
-    await expect.poll(() => error.textContent()).toMatch(/^not a valid ONNX model: /);
+    await expect.poll(() => error.textContent()).toMatch(/^Not a valid ONNX model: /);
     await page.screenshot({ path: screenshotPath("audit-upload-malformed"), fullPage: true });
 
     await upload({ name: "sigmoid.onnx", buffer: pythonModel(SIGMOID) }, { dataset: "synthetic" });
-    await expect.poll(() => error.textContent()).toMatch(/^unsupported ONNX operator Sigmoid at node 1 \(squash\)/);
+    await expect.poll(() => error.textContent()).toMatch(/^Unsupported ONNX operator Sigmoid at node 1 \(squash\)/);
 
     // Too large: the form refuses it before sending; the server refuses it too, if sent anyway.
     const big = Buffer.alloc(300_000, 1);
@@ -89,15 +84,15 @@ describe("bring your own model", () => {
     form.set("model", new Blob([big]), "big.onnx");
     form.set("dataset", "synthetic");
     form.set("samples", "4");
-    const res = await fetch(`${dashboard.url}/api/models/upload`, { method: "POST", body: form, headers: { cookie: await sessionCookie(dashboard) } });
+    const res = await fetch(`${app.dashboard.url}/api/models/upload`, { method: "POST", body: form, headers: { cookie: await sessionCookie(app.dashboard) } });
     expect(res.status).toBe(413);
     expect((await res.json()).error).toMatch(/larger than the 195\.3 KiB limit for models/);
     // Just over the limit: the body is read (within the form's allowance), the file itself refused.
     form.set("model", new Blob([Buffer.alloc(MAX_UPLOAD_BYTES + 1, 1)]), "edge.onnx");
-    const edge = await fetch(`${dashboard.url}/api/models/upload`, { method: "POST", body: form, headers: { cookie: await sessionCookie(dashboard) } });
+    const edge = await fetch(`${app.dashboard.url}/api/models/upload`, { method: "POST", body: form, headers: { cookie: await sessionCookie(app.dashboard) } });
     expect(edge.status).toBe(413);
     expect((await edge.json()).error).toMatch(/^the model is 195\.3 KiB; uploads are limited to 195\.3 KiB/);
-    expect((await fetch(`${dashboard.url}/api/models/upload`, { method: "POST", body: form })).status).toBe(401);
+    expect((await fetch(`${app.dashboard.url}/api/models/upload`, { method: "POST", body: form })).status).toBe(401);
     await page.screenshot({ path: screenshotPath("audit-upload-oversized"), fullPage: true });
   });
 
@@ -106,15 +101,15 @@ describe("bring your own model", () => {
     await upload({ name: "my-mlp.onnx", buffer: model }, { dataset: "synthetic", eps: "0.08", samples: "8", mode: "crown" });
     await page.waitForURL(/\/runs\/run_[0-9a-f]{16}$/, { timeout: 30_000 });
     const runId = page.url().split("/").pop()!;
-    const cookie = await sessionCookie(dashboard);
+    const cookie = await sessionCookie(app.dashboard);
     await waitFor("the uploaded model's run to finish", async () => {
-      const res = await fetch(`${dashboard.url}/api/trpc/runs.get?input=${encodeURIComponent(JSON.stringify({ id: runId }))}`, { headers: { cookie } });
+      const res = await fetch(`${app.dashboard.url}/api/trpc/runs.get?input=${encodeURIComponent(JSON.stringify({ id: runId }))}`, { headers: { cookie } });
       const status = (await res.json()).result?.data?.status;
-      if (status === "failed") throw new Error(`the run failed:\n${dashboard.output().slice(-3000)}`);
+      if (status === "failed") throw new Error(`the run failed:\n${app.dashboard.output().slice(-3000)}`);
       return status === "finished";
     }, 120_000);
 
-    await page.goto(`${dashboard.url}/runs/${runId}/inspect?round=0`);
+    await page.goto(`${app.dashboard.url}/runs/${runId}/inspect?round=0`);
     const audit = page.getByTestId("audit-summary");
     await expect.poll(() => audit.getAttribute("data-status"), { timeout: 30_000 }).toBe("passed");
     expect(await audit.textContent()).toMatch(/8 samples: clean accuracy matches \(\d+\.\d%\); (\d+ counterexamples? replayed, all valid|no counterexamples to replay)/);
@@ -130,7 +125,7 @@ describe("bring your own model", () => {
     expect(readFileSync((await file.path())!)).toEqual(model);
 
     // Tamper with the engine's claim on disk: the audit, run again on the changed files, disputes it.
-    const verificationFile = path.join(dashboard.dataDir, "runs", runId, "round_0", "verification.json");
+    const verificationFile = path.join(app.dashboard.dataDir, "runs", runId, "round_0", "verification.json");
     const verification = JSON.parse(readFileSync(verificationFile, "utf8"));
     const first = verification.results[0];
     first.status = first.status === "misclassified" ? "verified" : "misclassified";

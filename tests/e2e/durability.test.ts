@@ -7,11 +7,9 @@
 import Database from "better-sqlite3";
 import { statSync } from "node:fs";
 import path from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  addResearcher, fetchOnce, launchBrowser, RESEARCHER, screenshotPath, sessionCookie, signIn, startDashboard, waitFor, type Dashboard,
-} from "../harness";
+import { describe, expect, it } from "vitest";
+import { addResearcher, fetchOnce, RESEARCHER, screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
+import { useDashboard } from "./session";
 
 const TWO_ROUNDS = {
   data: { dataset: "synthetic", trainSize: 512, testSize: 256 },
@@ -22,21 +20,12 @@ const TWO_ROUNDS = {
 };
 const BOB = { name: "bob", password: "another long password" };
 
-let dashboard: Dashboard;
-let browser: Browser;
-beforeAll(async () => {
-  dashboard = await startDashboard({ env: { CERTPRUNE_MAX_RUNS: "1" } });
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await dashboard?.stop();
-});
+const app = useDashboard({ env: { CERTPRUNE_MAX_RUNS: "1" } });
 
 /** One tRPC call over HTTP, as the browser makes it; returns the HTTP status and the JSON body. */
 async function call(kind: "query" | "mutation", procedure: string, input: unknown, cookie?: string, body?: string) {
   const headers: Record<string, string> = cookie ? { cookie } : {};
-  const url = `${dashboard.url}/api/trpc/${procedure}`;
+  const url = `${app.dashboard.url}/api/trpc/${procedure}`;
   const res =
     kind === "query"
       ? await fetchOnce(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers })
@@ -46,8 +35,8 @@ async function call(kind: "query" | "mutation", procedure: string, input: unknow
 
 describe("accounts", () => {
   it("sends an anonymous visitor to sign in, and creates the first account on the setup page", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${dashboard.url}/runs/new`);
+    const page = await app.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${app.dashboard.url}/runs/new`);
     await page.waitForURL(/\/login\?next=%2Fruns%2Fnew$/);
     await expect.poll(() => page.getByRole("heading").first().textContent()).toBe("Create the first researcher account");
     await page.screenshot({ path: screenshotPath("login-setup"), fullPage: true });
@@ -75,16 +64,16 @@ describe("accounts", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => page.getByTestId("signin-error").textContent()).toBe("wrong name or password");
     await page.screenshot({ path: screenshotPath("login-wrong-password"), fullPage: true });
-    await signIn(page, dashboard);
-    await page.goto(dashboard.url);
+    await signIn(page, app.dashboard);
+    await page.goto(app.dashboard.url);
     await page.screenshot({ path: screenshotPath("signed-in-overview"), fullPage: true });
     await page.close();
   });
 
   it("refuses anonymous and other researchers' changes, and oversized requests, over HTTP", async () => {
-    addResearcher(dashboard, BOB);
-    const alice = await sessionCookie(dashboard);
-    const bob = await sessionCookie(dashboard, BOB);
+    addResearcher(app.dashboard, BOB);
+    const alice = await sessionCookie(app.dashboard);
+    const bob = await sessionCookie(app.dashboard, BOB);
     const long = { ...TWO_ROUNDS, training: { ...TWO_ROUNDS.training, epochs: 400 } };
     const created = await call("mutation", "runs.create", { config: long }, alice);
     expect(created.status).toBe(200);
@@ -113,7 +102,7 @@ describe("accounts", () => {
 
 describe("a dashboard killed mid-run", () => {
   it("resumes its running run and then its queued one after a SIGKILL and a restart", async () => {
-    const cookie = await sessionCookie(dashboard);
+    const cookie = await sessionCookie(app.dashboard);
     const running = (await call("mutation", "runs.create", { config: TWO_ROUNDS }, cookie)).json.result.data.id;
     const queued = (await call("mutation", "runs.create", { config: { ...TWO_ROUNDS, seed: 1 } }, cookie)).json.result.data.id;
     const get = async (id: string) => (await call("query", "runs.get", { id }, cookie)).json.result.data;
@@ -122,11 +111,10 @@ describe("a dashboard killed mid-run", () => {
       return run.summary.round === 1 && (run.summary.epoch ?? 0) >= 1;
     }, 120_000);
     expect((await get(queued)).status).toBe("queued");
-    const roundZero = path.join(dashboard.dataDir, "runs", running, "round_0", "metrics.json");
+    const roundZero = path.join(app.dashboard.dataDir, "runs", running, "round_0", "metrics.json");
     const roundZeroWritten = statSync(roundZero).mtimeMs;
 
-    await dashboard.stop("SIGKILL");
-    dashboard = await startDashboard({ dataDir: dashboard.dataDir, env: { CERTPRUNE_MAX_RUNS: "1" } });
+    await app.restart("SIGKILL");
     // The session survives the restart too (sessions live in SQLite).
     for (const id of [running, queued]) {
       await waitFor(`run ${id} to finish`, async () => (await get(id)).status === "finished", 180_000);
@@ -134,18 +122,18 @@ describe("a dashboard killed mid-run", () => {
     expect((await get(running)).progress).toBe(1);
     expect(statSync(roundZero).mtimeMs).toBe(roundZeroWritten); // round 0 was not trained again
     // The stored stream says what happened: the restart, then a resumed engine.
-    const db = new Database(path.join(dashboard.dataDir, "certprune.db"), { readonly: true });
+    const db = new Database(path.join(app.dashboard.dataDir, "certprune.db"), { readonly: true });
     const stored = (db.prepare(`SELECT data FROM events WHERE run_id = ? ORDER BY id`).all(running) as { data: string }[]).map((r) => JSON.parse(r.data));
     db.close();
     expect(stored.some((e) => e.type === "log" && /server restarted while this run was running/.test(e.message))).toBe(true);
     expect(stored.filter((e) => e.type === "started").map((e) => e.resumed)).toEqual([false, true]);
 
     // The browser shows both finished.
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await signIn(page, dashboard);
-    await page.goto(dashboard.url);
+    const page = await app.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, app.dashboard);
+    await page.goto(app.dashboard.url);
     await expect.poll(() => page.getByTestId("runs-table").getByTestId("run-status").allTextContents()).toEqual(["finished", "finished"]);
-    await page.goto(`${dashboard.url}/runs/${running}`);
+    await page.goto(`${app.dashboard.url}/runs/${running}`);
     await expect.poll(() => page.getByTestId("run-status").first().textContent(), { timeout: 30_000 }).toBe("finished");
     await page.screenshot({ path: screenshotPath("run-resumed-after-restart"), fullPage: true });
     await page.close();

@@ -6,10 +6,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import type { Browser, Download, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Download, Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import type { RunConfigInput } from "@/lib/protocol";
-import { launchBrowser, screenshotPath, sessionCookie, signIn, startDashboard, waitFor, type Dashboard } from "../harness";
+import { screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
+import { useDashboard } from "./session";
 
 const SAMPLES = 16;
 const PRUNING_ROUNDS = 2;
@@ -28,21 +29,12 @@ const STATUS_COLORS: Record<string, string> = {
   misclassified: "rgb(138, 148, 163)",
 };
 
-let dashboard: Dashboard;
-let browser: Browser;
+const app = useDashboard();
+
 let cookie: string;
 
-beforeAll(async () => {
-  dashboard = await startDashboard();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await dashboard?.stop();
-});
-
 async function launch(config: RunConfigInput, label: string): Promise<string> {
-  const res = await fetch(`${dashboard.url}/api/trpc/runs.create`, {
+  const res = await fetch(`${app.dashboard.url}/api/trpc/runs.create`, {
     method: "POST",
     headers: { "content-type": "application/json", cookie },
     body: JSON.stringify({ config, label }),
@@ -76,11 +68,11 @@ describe("the run page of a pruning run with verification", () => {
   let page: Page;
 
   it("shows the run live, through a reload, until it finishes", async () => {
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-    await signIn(page, dashboard);
-    cookie = await sessionCookie(dashboard);
+    page = await app.browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    await signIn(page, app.dashboard);
+    cookie = await sessionCookie(app.dashboard);
     runId = await launch(CONFIG, "run page journey");
-    await page.goto(`${dashboard.url}/runs/${runId}`);
+    await page.goto(`${app.dashboard.url}/runs/${runId}`);
 
     // Before round 0 has finished, the curves say what they wait for.
     await waitFor("the page", async () => (await page.getByTestId("run-page").count()) > 0);
@@ -238,7 +230,7 @@ describe("the run page of a pruning run with verification", () => {
     expect(names.at(-1)).toBe(`INSTANCES ${SAMPLES}`);
     expect(bytes.length).toBeGreaterThan(1000);
 
-    const get = (query: string, withCookie = true) => fetch(`${dashboard.url}/runs/${runId}/bundle${query}`, { headers: withCookie ? { cookie } : {} });
+    const get = (query: string, withCookie = true) => fetch(`${app.dashboard.url}/runs/${runId}/bundle${query}`, { headers: withCookie ? { cookie } : {} });
     const missing = await get("?round=9");
     expect(missing.status).toBe(404);
     expect(await missing.text()).toMatch(/round 9 .* has no trained network/);
@@ -246,7 +238,7 @@ describe("the run page of a pruning run with verification", () => {
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/round must be a whole number/);
     expect((await get("?round=0", false)).status).toBe(401);
-    const noRun = await fetch(`${dashboard.url}/runs/run_0000000000000000/bundle?round=0`, { headers: { cookie } });
+    const noRun = await fetch(`${app.dashboard.url}/runs/run_0000000000000000/bundle?round=0`, { headers: { cookie } });
     expect(noRun.status).toBe(404);
   });
 
@@ -268,9 +260,9 @@ describe("the run page of a pruning run with verification", () => {
       training: { regime: "natural", epochs: 300, epsStart: 1, epsLength: 0 },
       pruning: { method: "none", rounds: 0 }, verification: { mode: "none", samples: 0 },
     }, "to be cancelled");
-    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(p, dashboard);
-    await p.goto(`${dashboard.url}/runs/${long}`);
+    const p = await app.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(p, app.dashboard);
+    await p.goto(`${app.dashboard.url}/runs/${long}`);
     await waitFor("the first epoch", async () => Number((await p.getByTestId("training-chart").getAttribute("data-points").catch(() => "0")) ?? 0) >= 1, 120_000);
     await p.getByRole("button", { name: "Cancel run" }).click();
     await p.getByRole("button", { name: "Keep running" }).click(); // changed their mind
@@ -291,9 +283,9 @@ describe("the run page of a pruning run with verification", () => {
       training: { regime: "natural", epochs: 1, epsStart: 1, epsLength: 0 },
       pruning: { method: "imp", rounds: 1, scope: "conv" }, verification: { mode: "none", samples: 0 },
     }, "fails at round 1");
-    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(p, dashboard);
-    await p.goto(`${dashboard.url}/runs/${failing}`);
+    const p = await app.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signIn(p, app.dashboard);
+    await p.goto(`${app.dashboard.url}/runs/${failing}`);
     await waitFor("the failed status", async () => (await statusOf(p)) === "failed", 120_000);
     const notice = p.getByTestId("run-failure");
     await waitFor("the failure notice", async () => (await notice.count()) > 0);

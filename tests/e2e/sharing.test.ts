@@ -11,10 +11,11 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContext, Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { RunConfigInput } from "@/lib/protocol";
-import { launchBrowser, ROOT, screenshotPath, sessionCookie, signIn, startDashboard, waitFor, type Dashboard } from "../harness";
+import { ROOT, screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
+import { useDashboard } from "./session";
 
 const SAMPLES = 12;
 const CONFIG: RunConfigInput = {
@@ -25,8 +26,8 @@ const CONFIG: RunConfigInput = {
   verification: { mode: "crown", eps: 0.02, samples: SAMPLES, timeout: 2, pgdSteps: 10, pgdRestarts: 2, attackSamples: 100 },
 };
 
-let dashboard: Dashboard;
-let browser: Browser;
+const app = useDashboard();
+
 let owner: BrowserContext;
 let page: Page;
 let visitorContext: BrowserContext;
@@ -39,13 +40,11 @@ let layer = "";
 const attr = async (p: Page, testId: string, name: string) => (await p.getByTestId(testId).first().getAttribute(name)) ?? "";
 
 beforeAll(async () => {
-  dashboard = await startDashboard();
-  browser = await launchBrowser();
-  owner = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  owner = await app.browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   page = await owner.newPage();
-  await signIn(page, dashboard);
-  cookie = await sessionCookie(dashboard);
-  const res = await fetch(`${dashboard.url}/api/trpc/runs.create`, {
+  await signIn(page, app.dashboard);
+  cookie = await sessionCookie(app.dashboard);
+  const res = await fetch(`${app.dashboard.url}/api/trpc/runs.create`, {
     method: "POST",
     headers: { "content-type": "application/json", cookie },
     body: JSON.stringify({ config: CONFIG, label: "sharing journey" }),
@@ -54,21 +53,17 @@ beforeAll(async () => {
   if (!res.ok) throw new Error(`runs.create failed: ${JSON.stringify(body)}`);
   runId = body.result.data.id;
   await waitFor("the run to finish", async () => {
-    const got = await fetch(`${dashboard.url}/api/trpc/runs.get?input=${encodeURIComponent(JSON.stringify({ id: runId }))}`, { headers: { cookie } });
+    const got = await fetch(`${app.dashboard.url}/api/trpc/runs.get?input=${encodeURIComponent(JSON.stringify({ id: runId }))}`, { headers: { cookie } });
     const status = (await got.json()).result?.data?.status;
-    if (status === "failed" || status === "cancelled") throw new Error(`the run ${status}:\n${dashboard.output().slice(-3000)}`);
+    if (status === "failed" || status === "cancelled") throw new Error(`the run ${status}:\n${app.dashboard.output().slice(-3000)}`);
     return status === "finished";
   }, 240_000);
-});
-afterAll(async () => {
-  await browser?.close();
-  await dashboard?.stop();
 });
 
 describe("sharing a run, with its audit and its models", () => {
   it("opens the run page at the round and layer of its URL, shows that round's audit, and keeps the selection in the URL", async () => {
     // Which layers the stability histograms can show: take the last one (not the default first).
-    await page.goto(`${dashboard.url}/runs/${runId}`);
+    await page.goto(`${app.dashboard.url}/runs/${runId}`);
     await page.getByTestId("stability-layer").waitFor();
     const layers = await page.getByTestId("stability-layer").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(layers.length).toBeGreaterThanOrEqual(2);
@@ -76,7 +71,7 @@ describe("sharing a run, with its audit and its models", () => {
     // Without a query the page follows the newest round.
     await expect.poll(() => attr(page, "audit-panel", "data-round"), { timeout: 15_000 }).toBe("2");
 
-    await page.goto(`${dashboard.url}/runs/${runId}?round=1&layer=${layer}`);
+    await page.goto(`${app.dashboard.url}/runs/${runId}?round=1&layer=${layer}`);
     await page.getByTestId("histogram-chart").waitFor();
     await expect.poll(() => attr(page, "stability-section", "data-round"), { timeout: 15_000 }).toBe("1");
     expect(await attr(page, "histogram-chart", "data-layer")).toBe(layer);
@@ -111,10 +106,10 @@ describe("sharing a run, with its audit and its models", () => {
     const share = page.getByTestId("run-share");
     await share.getByRole("button", { name: "Share" }).click();
     shareUrl = await page.getByTestId("share-url").inputValue();
-    expect(shareUrl).toMatch(new RegExp(`^${dashboard.url}/share/[A-Za-z0-9_-]{43}$`));
+    expect(shareUrl).toMatch(new RegExp(`^${app.dashboard.url}/share/[A-Za-z0-9_-]{43}$`));
     await page.screenshot({ path: screenshotPath("sharing-share-button"), fullPage: false });
 
-    visitorContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    visitorContext = await app.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     expect(await visitorContext.cookies()).toEqual([]);
     visitor = await visitorContext.newPage();
     await visitor.goto(shareUrl);
@@ -133,7 +128,7 @@ describe("sharing a run, with its audit and its models", () => {
     await visitor.screenshot({ path: screenshotPath("sharing-shared-run"), fullPage: true });
 
     // A round whose engine claims are tampered with on disk is shown as disputed, loudly, to the reviewer too.
-    const verificationFile = path.join(dashboard.dataDir, "runs", runId, "round_2", "verification.json");
+    const verificationFile = path.join(app.dashboard.dataDir, "runs", runId, "round_2", "verification.json");
     const verification = JSON.parse(readFileSync(verificationFile, "utf8"));
     const first = verification.results[0];
     first.status = first.status === "misclassified" ? "verified" : "misclassified";
@@ -159,7 +154,7 @@ describe("sharing a run, with its audit and its models", () => {
     await visitor.screenshot({ path: screenshotPath("sharing-shared-inspector"), fullPage: true });
 
     const [file] = await Promise.all([visitor.waitForEvent("download"), visitor.getByTestId("download-onnx").click()]);
-    expect(readFileSync((await file.path())!)).toEqual(readFileSync(path.join(dashboard.dataDir, "runs", runId, "round_1", "model.onnx")));
+    expect(readFileSync((await file.path())!)).toEqual(readFileSync(path.join(app.dashboard.dataDir, "runs", runId, "round_1", "model.onnx")));
     // Other rounds through the link; and back to the shared run page.
     await visitor.getByRole("navigation", { name: "Round" }).getByRole("link", { name: "0", exact: true }).click();
     await expect.poll(() => inspector.getAttribute("data-round")).toBe("0");
@@ -170,7 +165,7 @@ describe("sharing a run, with its audit and its models", () => {
 
   it("refuses the shared page, the inspector, the audit and the download once the link is revoked", async () => {
     const token = shareUrl.split("/").pop()!;
-    await page.goto(`${dashboard.url}/shares`);
+    await page.goto(`${app.dashboard.url}/shares`);
     await page.getByRole("button", { name: /^Revoke/ }).first().click();
     await page.getByTestId("share-list").locator(".badge.cancelled").waitFor();
 
@@ -182,15 +177,15 @@ describe("sharing a run, with its audit and its models", () => {
     await visitor.goto(shareUrl);
     await visitor.getByTestId("share-refused").waitFor();
 
-    const download = await fetch(`${dashboard.url}/api/models/download?runId=${runId}&round=1&token=${token}`);
+    const download = await fetch(`${app.dashboard.url}/api/models/download?runId=${runId}&round=1&token=${token}`);
     expect(download.status).toBe(403);
     for (const procedure of ["models.audit", "models.inspect"]) {
-      const res = await fetch(`${dashboard.url}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify({ runId, round: 1, token }))}`);
+      const res = await fetch(`${app.dashboard.url}/api/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify({ runId, round: 1, token }))}`);
       expect(res.status).toBe(403);
       expect((await res.json()).error.message).toMatch(/revoked/);
     }
     // Signed in, the researcher still reads everything.
-    expect((await fetch(`${dashboard.url}/api/models/download?runId=${runId}&round=1`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${app.dashboard.url}/api/models/download?runId=${runId}&round=1`, { headers: { cookie } })).status).toBe(200);
   });
 
   it("refuses an uploaded model whose input shape is not the chosen dataset's, naming both shapes", async () => {
@@ -206,17 +201,17 @@ export_onnx(model, info.input_shape, path)
 sys.stdout.buffer.write(open(path, "rb").read())
 `], { cwd: path.join(ROOT, "engine"), maxBuffer: 1 << 24 });
     if (done.status !== 0) throw new Error(`writing a model failed:\n${done.stderr}`);
-    await page.goto(`${dashboard.url}/models/upload`);
+    await page.goto(`${app.dashboard.url}/models/upload`);
     await page.locator("#upload-model").setInputFiles({ name: "synthetic-mlp.onnx", mimeType: "application/octet-stream", buffer: done.stdout });
     await page.locator("#upload-dataset").selectOption("fashion-mnist");
     await page.locator("#upload-samples").fill("4");
     await page.getByRole("button", { name: "Upload and verify" }).click();
     const error = page.getByTestId("upload-error");
     await expect.poll(() => error.textContent()).toBe(
-      "the model takes inputs of shape 1x16x16 but FashionMNIST images are 1x28x28 (channels x height x width): choose the dataset the model was trained on (1x16x16 is the synthetic dataset)",
+      "The model takes inputs of shape 1x16x16 but FashionMNIST images are 1x28x28 (channels x height x width): choose the dataset the model was trained on (1x16x16 is the synthetic dataset).",
     );
     expect(await page.locator(".field.invalid").textContent()).toMatch(/FashionMNIST is 1x28x28; the model takes 1x16x16/);
-    expect(page.url()).toBe(`${dashboard.url}/models/upload`);
+    expect(page.url()).toBe(`${app.dashboard.url}/models/upload`);
     await page.screenshot({ path: screenshotPath("sharing-upload-wrong-shape"), fullPage: true });
   });
 });

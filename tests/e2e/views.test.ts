@@ -8,12 +8,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { Browser, BrowserContext, Download, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, screenshotPath, sessionCookie, signIn, startDashboard, waitFor, type Dashboard } from "../harness";
+import type { BrowserContext, Download, Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
+import { useDashboard } from "./session";
 
-let dashboard: Dashboard;
-let browser: Browser;
+const app = useDashboard();
+
 let owner: BrowserContext;
 let page: Page;
 let compareUrl = "";
@@ -23,15 +24,9 @@ const LAPTOP = { width: 1280, height: 800 };
 const WIDE = { width: 1920, height: 1080 };
 
 beforeAll(async () => {
-  dashboard = await startDashboard();
-  browser = await launchBrowser();
-  owner = await browser.newContext({ viewport: LAPTOP, acceptDownloads: true });
+  owner = await app.browser.newContext({ viewport: LAPTOP, acceptDownloads: true });
   page = await owner.newPage();
-  await signIn(page, dashboard);
-});
-afterAll(async () => {
-  await browser?.close();
-  await dashboard?.stop();
+  await signIn(page, app.dashboard);
 });
 
 /** A full-page screenshot, after scrolling through so that charts drawn on demand are drawn. */
@@ -50,7 +45,7 @@ async function downloaded(p: Page, click: () => Promise<void>): Promise<{ name: 
 
 describe("views", () => {
   it("launches a quick sweep of two methods from the form, with an estimate, and follows it through a reload", async () => {
-    await page.goto(`${dashboard.url}/runs/new`);
+    await page.goto(`${app.dashboard.url}/runs/new`);
     await page.getByRole("button", { name: "Quick sweep (synthetic)" }).click();
     expect(await page.getByRole("checkbox", { name: "IMP", exact: true }).isChecked()).toBe(true);
     expect(await page.getByRole("checkbox", { name: "Random", exact: true }).isChecked()).toBe(true);
@@ -142,12 +137,12 @@ describe("views", () => {
   it("shares the view; a fresh browser without credentials sees the same charts and nothing to act on", async () => {
     await page.getByRole("button", { name: "Share this view" }).click();
     shareUrl = await page.getByTestId("share-url").inputValue();
-    expect(shareUrl).toMatch(new RegExp(`^${dashboard.url}/share/[A-Za-z0-9_-]{43}$`));
+    expect(shareUrl).toMatch(new RegExp(`^${app.dashboard.url}/share/[A-Za-z0-9_-]{43}$`));
     await shot(page, "share-created");
     const ownerSeries = await attr(page, "accuracy-chart", "data-series");
     const ownerPoints = await attr(page, "accuracy-chart", "data-points");
 
-    const visitorContext = await browser.newContext({ viewport: LAPTOP });
+    const visitorContext = await app.browser.newContext({ viewport: LAPTOP });
     const visitor = await visitorContext.newPage();
     await visitor.goto(shareUrl);
     await visitor.getByTestId("shared-comparison").waitFor();
@@ -164,30 +159,30 @@ describe("views", () => {
     await shot(visitor, "share-comparison");
 
     // A run can be shared too (here through the API, as the run page's button does).
-    const cookie = await sessionCookie(dashboard);
+    const cookie = await sessionCookie(app.dashboard);
     const runId = new URL(compareUrl).searchParams.get("runs")!.split(",")[0];
-    const res = await fetch(`${dashboard.url}/api/trpc/shares.create`, {
+    const res = await fetch(`${app.dashboard.url}/api/trpc/shares.create`, {
       method: "POST",
       headers: { "content-type": "application/json", cookie },
       body: JSON.stringify({ kind: "run", runId }),
     });
     expect(res.status).toBe(200);
     const runShare = (await res.json()).result.data;
-    await visitor.goto(`${dashboard.url}${runShare.path}`);
+    await visitor.goto(`${app.dashboard.url}${runShare.path}`);
     await visitor.getByTestId("shared-run").waitFor();
     await expect.poll(() => visitor.getByTestId("run-status").first().textContent(), { timeout: 30_000 }).toBe("finished");
     expect(await visitor.getByRole("button", { name: /cancel/i }).count()).toBe(0);
     await shot(visitor, "share-run");
 
     // Forged and guessed tokens open nothing.
-    await visitor.goto(`${dashboard.url}/share/${randomBytes(32).toString("base64url")}`);
+    await visitor.goto(`${app.dashboard.url}/share/${randomBytes(32).toString("base64url")}`);
     await visitor.getByTestId("share-refused").waitFor();
     expect(await visitor.getByTestId("share-refused").textContent()).toMatch(/not valid/);
     await visitorContext.close();
   }, 180_000);
 
   it("revokes the link from the list of links; the link is then refused", async () => {
-    await page.goto(`${dashboard.url}/shares`);
+    await page.goto(`${app.dashboard.url}/shares`);
     const list = page.getByTestId("share-list");
     await list.waitFor();
     expect(await list.locator("tbody tr").count()).toBe(2);
@@ -196,7 +191,7 @@ describe("views", () => {
     await row.getByRole("button", { name: /Revoke/ }).click();
     await expect.poll(() => row.locator(".badge").textContent()).toMatch(/revoked/);
 
-    const visitorContext = await browser.newContext({ viewport: LAPTOP });
+    const visitorContext = await app.browser.newContext({ viewport: LAPTOP });
     const visitor = await visitorContext.newPage();
     await visitor.goto(shareUrl);
     await visitor.getByTestId("share-refused").waitFor();
@@ -204,13 +199,13 @@ describe("views", () => {
     expect(await visitor.getByTestId("accuracy-chart").count()).toBe(0);
     await shot(visitor, "share-revoked");
     const token = shareUrl.split("/").pop()!;
-    const api = await fetch(`${dashboard.url}/api/trpc/shares.view?input=${encodeURIComponent(JSON.stringify({ token }))}`);
+    const api = await fetch(`${app.dashboard.url}/api/trpc/shares.view?input=${encodeURIComponent(JSON.stringify({ token }))}`);
     expect(api.status).toBe(403);
     await visitorContext.close();
   }, 120_000);
 
   it("lists the runs with search, sort, grouping by sweep, selection to compare and CSV export", async () => {
-    await page.goto(dashboard.url);
+    await page.goto(app.dashboard.url);
     const table = page.getByTestId("runs-table");
     await table.locator("tr.group-row").first().waitFor();
     expect(await table.locator("tr.group-row").count()).toBe(1); // the sweep
@@ -246,7 +241,7 @@ describe("views", () => {
     expect(new URL(page.url()).searchParams.get("runs")!.split(",").sort()).toEqual(new URL(compareUrl).searchParams.get("runs")!.split(",").sort());
     await page.getByTestId("accuracy-chart").waitFor();
 
-    await page.goto(`${dashboard.url}/compare`);
+    await page.goto(`${app.dashboard.url}/compare`);
     await page.getByTestId("compare-empty").waitFor();
     await shot(page, "compare-empty");
   }, 120_000);

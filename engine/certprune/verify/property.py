@@ -45,7 +45,7 @@ class VerifySettings:
     pgd_restarts: int = 30
     alpha_iterations: int = 20
     memory_elements: int = 2 ** 25  # budget for intermediate CROWN coefficient tensors
-    refine_share: float = 0.5  # mode bab: share of the remaining time layer-wise CROWN may use
+    refine_share: float = 0.5  # modes alpha-crown, bab: share of the remaining time layer-wise CROWN may use
     bab: BabSettings = field(default_factory=BabSettings)
 
 
@@ -107,11 +107,11 @@ def verify_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses: List
         best = torch.maximum(best, clause_bounds(cheap))
         if _proven(best, model, x_lower, x_upper, spec, offset, owner, "crown", ibp_pre, None):
             return PropertyResult("verified", "crown", float(best.min()))
-        # Complete mode keeps time for alpha-CROWN and branch and bound: layer-by-layer CROWN
-        # (one backward pass per unstable neuron: fast on a GPU, slow on a CPU) gets a share
-        # of what is left; neurons it does not reach keep their IBP bounds (sound).
+        # Modes that go on keep time for alpha-CROWN (and branch and bound): layer-by-layer
+        # CROWN (one backward pass per unstable neuron: fast on a GPU, slow on a CPU) gets a
+        # share of what is left; neurons it does not reach keep their IBP bounds (sound).
         now = time.monotonic()
-        share = settings.refine_share if mode == "bab" else 1.0
+        share = settings.refine_share if mode in ("alpha-crown", "bab") else 1.0
         refine_deadline = deadline if math.isinf(deadline) else now + share * (deadline - now)
         pre, relax, refined_out = preactivation_bounds(graph, x_lower, x_upper, crown=True,
                                                        memory_elements=settings.memory_elements,
