@@ -136,6 +136,8 @@ def _crown_refine(graph: BoundGraph, pos: int, x_lower: Tensor, x_upper: Tensor,
         flat_u[:, idx] = torch.minimum(flat_u[:, idx], up)
         start += idx.numel()
         if deadline is not None:
+            # At most double per chunk: one quick chunk (warm caches) must not make the next
+            # one run far past the deadline.
             rate = idx.numel() / max(1e-6, time.monotonic() - began)
-            chunk = int(min(most, max(8, rate * CHUNK_SECONDS)))
+            chunk = int(min(most, 2 * chunk, max(8, rate * CHUNK_SECONDS)))
     return flat_l.reshape(batch, *shape), flat_u.reshape(batch, *shape)
