@@ -1,4 +1,4 @@
-/** Number formats shared by the compare, overview and share views. */
+/** Number and message formats shared by the compare, overview, share, launch and audit views. */
 
 export const pct = (x: number | null | undefined, digits = 1) => (x == null || !Number.isFinite(x) ? "–" : `${(x * 100).toFixed(digits)}%`);
 

@@ -16,8 +16,8 @@ from certprune.bounds.operators.relu import _relaxed_step
 from certprune.models import build_model
 from certprune.train import TrainingSettings, batch_loss, tune_cpu_allocator
 from certprune.train.losses import certified_loss
-from test_bounds_nets import (random_cnn, random_mlp, reference_eval_model, sample_box,  # noqa: F401
-                              single_thread)
+from test_bounds_nets import (random_cnn, random_mlp, sample_box,  # noqa: F401
+                              single_thread, train_mode_cnn)
 
 
 def _close(a, b, tol):
@@ -165,9 +165,7 @@ def test_crown_ibp_equals_a_dense_reference(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_crown_ibp_train_mode_is_sound_on_samples(seed):
     gen = torch.Generator().manual_seed(500 + seed)
-    model = random_cnn(gen, input_shape=(1, 8, 8), classes=3).train()
-    clean = torch.rand(4, 1, 8, 8, generator=gen)
-    reference = reference_eval_model(model, clean)
+    model, clean, reference = train_mode_cnn(gen)
     C = margin_spec(torch.tensor([0, 2, 1, 0]), 3)
     lo, hi = (clean - 0.04).clamp(0, 1), (clean + 0.04).clamp(0, 1)
     b = compute_bounds(model, lo, hi, method="crown-ibp", spec=C, clean_input=clean, bound_upper=False)

@@ -68,6 +68,14 @@ def _randomize(net: nn.Sequential, gen: torch.Generator, scale: float) -> None:
                 m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=gen))
 
 
+def train_mode_cnn(gen: torch.Generator, batch: int = 4):
+    """A small train-mode CNN with BatchNorm (1x8x8 inputs, 3 classes), a clean batch for its
+    statistics, and its ``reference_eval_model``: (model, clean, reference)."""
+    model = random_cnn(gen, input_shape=(1, 8, 8), classes=3).train()
+    clean = torch.rand(batch, 1, 8, 8, generator=gen)
+    return model, clean, reference_eval_model(model, clean)
+
+
 def reference_eval_model(model: nn.Sequential, clean: torch.Tensor) -> nn.Sequential:
     """An eval-mode copy whose BatchNorms use ``clean``'s batch statistics (biased variance),
     i.e. the fixed function that bounds in train mode describe."""

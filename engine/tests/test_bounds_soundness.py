@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from certprune.bounds import compute_bounds, margin_spec
-from test_bounds_nets import (random_cnn, random_mlp, reference_eval_model, sample_box,  # noqa: F401
-                              single_thread)
+from test_bounds_nets import (random_cnn, random_mlp, sample_box,  # noqa: F401
+                              single_thread, train_mode_cnn)
 
 METHODS = ["ibp", "crown-ibp", "crown", "alpha-crown"]
 TOL = 1e-4  # float32 rounding in bounds and forward passes of O(10) magnitude
@@ -74,9 +74,7 @@ def test_cnn_bounds_contain_samples_eval_mode(seed):
 def test_cnn_bounds_contain_samples_train_mode(seed):
     """Train-mode BatchNorm: bounds describe the network with the clean batch's statistics."""
     gen = torch.Generator().manual_seed(200 + seed)
-    model = random_cnn(gen, input_shape=(1, 8, 8), classes=3).train()
-    clean = torch.rand(4, 1, 8, 8, generator=gen)
-    reference = reference_eval_model(model, clean)
+    model, clean, reference = train_mode_cnn(gen)
     running = [m.running_mean.clone() for m in model if hasattr(m, "running_mean")]
     eps = 0.05
     lower_box, upper_box = (clean - eps).clamp(0, 1), (clean + eps).clamp(0, 1)
