@@ -20,6 +20,12 @@ full eps after), counting eps-0 batches at the natural cost (the loss is then th
 cross-entropy, one forward and backward), ramp batches at the CROWN-IBP cost and full-eps
 batches at the IBP cost.
 
+After the timed batches one more batch runs under certprune.flops.MacCounter: the
+multiply-accumulates of its convolutions and matrix products, forward and backward, as
+executed. Their ratio to natural training is the arithmetic a regime needs; a time ratio
+above it is overhead (element-wise work, memory traffic), one at it is the floor for this
+implementation of the regime.
+
 On a CPU shared with other jobs wall-clock times swing with the load; the process CPU
 time per batch (``cpu ms``) is also printed and, with --threads 1, is the steadier basis
 for ratios. Targets: IBP <= 2x natural, FGSM+GradAlign <= 4x, CROWN-IBP <= 6x.
@@ -31,11 +37,27 @@ import os
 import sys
 import time
 
-import torch
+
+def _pin_openmp_threads(argv) -> None:
+    """--threads N: also OMP_NUM_THREADS=N, before torch starts its OpenMP pool. Without it
+    the pool keeps a thread per core that spins beside the one torch.set_num_threads leaves
+    working, which doubles the process CPU time of one-thread runs (measured: 285 cpu ms
+    against 157 ms wall per natural batch) without changing the wall time."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--threads=") else (
+            argv[i + 1] if arg == "--threads" and i + 1 < len(argv) else None)
+        if value is not None and value.isdigit():
+            os.environ.setdefault("OMP_NUM_THREADS", value)
+
+
+_pin_openmp_threads(sys.argv[1:])
+
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine"))
 
 from certprune.data import load_dataset  # noqa: E402
+from certprune.flops import MacCounter  # noqa: E402
 from certprune.models import build_model  # noqa: E402
 from certprune.train import (TrainingSettings, eps_at, make_optimizer, num_batches,  # noqa: E402
                              resolve_device, train_epoch, use_all_cores)
@@ -52,7 +74,8 @@ def half_eps_epoch(settings) -> int:
 
 
 def time_regime(regime, train_ds, device, batches, warmup, batch_size):
-    """(wall seconds, process CPU seconds) per batch, and the eps of the timed batches."""
+    """(wall seconds, process CPU seconds) per batch, the eps of the timed batches, and the
+    multiply-accumulates of one more batch."""
     info = train_ds.info
     torch.manual_seed(0)
     model = build_model("cnn7", info.input_shape, info.num_classes, info.mean, info.std).to(device)
@@ -69,7 +92,10 @@ def time_regime(regime, train_ds, device, batches, warmup, batch_size):
     stats = train_epoch(model, train_ds, optimizer, settings, epoch, generator=generator, max_batches=batches)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return (time.perf_counter() - wall) / batches, (time.process_time() - cpu) / batches, stats["eps"]
+    wall, cpu = (time.perf_counter() - wall) / batches, (time.process_time() - cpu) / batches
+    with MacCounter() as counter:
+        train_epoch(model, train_ds, optimizer, settings, epoch, generator=generator, max_batches=1)
+    return wall, cpu, stats["eps"], counter.total
 
 
 def schedule_fractions(info, per_epoch: int):
@@ -107,13 +133,14 @@ def main():
           f"(extrapolated to {per_epoch} batches/epoch) load_average_1min={load:.2f}")
     results = {}
     for regime in args.regimes.split(","):
-        wall, cpu, eps = time_regime(regime, train_ds, device, args.batches, args.warmup, args.batch_size)
-        results[regime] = (wall, cpu)
+        wall, cpu, eps, macs = time_regime(regime, train_ds, device, args.batches, args.warmup, args.batch_size)
+        results[regime] = (wall, cpu, macs)
         line = (f"{regime:10s} eps={eps:.4f}  {wall * 1000:8.1f} ms/batch wall {cpu * 1000:8.1f} cpu ms/batch  "
-                f"{wall * per_epoch:8.1f} s/epoch (extrapolated, wall)")
+                f"{wall * per_epoch:8.1f} s/epoch (extrapolated, wall)  {macs / 1e9:6.2f} GMAC/batch")
         if "natural" in results and regime != "natural":
             ratio_wall, ratio_cpu = wall / results["natural"][0], cpu / results["natural"][1]
-            line += (f"  {ratio_wall:5.2f}x natural wall, {ratio_cpu:5.2f}x cpu "
+            ratio_macs = macs / results["natural"][2]
+            line += (f"  {ratio_wall:5.2f}x natural wall, {ratio_cpu:5.2f}x cpu, {ratio_macs:5.2f}x MACs "
                      f"(target <= {TARGETS[regime]:.0f}x)")
             if regime == "crown-ibp":
                 line += " [beta > 0, inside the ramp]"
@@ -123,7 +150,7 @@ def main():
         print(f"schedule ({settings.epochs} epochs, ramp from epoch {settings.eps_start} over "
               f"{settings.eps_length}): {zero:.1%} of batches at eps 0, {ramp:.1%} in the ramp (beta > 0), "
               f"{full:.1%} at the full eps")
-        for which, k in (("wall", 0), ("cpu", 1)):
+        for which, k in (("wall", 0), ("cpu", 1), ("MACs", 2)):
             nat = results["natural"][k]
             parts = []
             if "ibp" in results:
