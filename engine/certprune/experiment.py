@@ -398,6 +398,8 @@ def _clean_and_adversarial_accuracy(run: Run, model, dataset) -> tuple:
     An image counts as robust only if it is classified correctly AND every point PGD tries
     (verification.pgdSteps/Restarts) is too, so PGD accuracy <= clean accuracy by
     construction. The attack's successes are confirmed by a plain forward pass (verify.pgd_attack).
+    Misclassified images cannot count as robust, so only the correctly classified ones are
+    attacked.
     """
     from . import verify
     from .train import batches
@@ -405,9 +407,12 @@ def _clean_and_adversarial_accuracy(run: Run, model, dataset) -> tuple:
     correct = robust = 0
     for x, y in batches(dataset, ATTACK_BATCH, device=run.device):
         clean = _clean_correct(model, x, y)
-        _, success = verify.pgd_attack(model, x, y, run.verify_eps, settings["pgdSteps"], settings["pgdRestarts"])
         correct += int(clean.sum())
-        robust += int((clean & ~success).sum())
+        if not bool(clean.any()):
+            continue
+        _, success = verify.pgd_attack(model, x[clean], y[clean], run.verify_eps, settings["pgdSteps"],
+                                       settings["pgdRestarts"])
+        robust += int((~success).sum())
     count = max(len(dataset), 1)
     return correct / count, robust / count
 
