@@ -1,6 +1,6 @@
 """Training speed of each regime on FashionMNIST cnn7, and its ratio to natural training.
 
-    /usr/bin/python3 bench/train_speed.py --device cpu --threads 1 --batches 4 --warmup 3
+    /usr/bin/python3 bench/train_speed.py --device cpu --threads 1 --batches 8 --warmup 3 --repeat 3
     /usr/bin/python3 bench/train_speed.py --device cuda --batches 50
 
 Times --batches optimizer steps (after --warmup untimed steps, which also let the process
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -121,6 +122,9 @@ def main():
                         help="untimed steps first (the first few also grow the process heap: keep >= 3)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--regimes", default=",".join(REGIMES))
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time every regime this many times, interleaved, and report the medians (the "
+                             "development machine's speed swings by ~20%% between runs)")
     args = parser.parse_args()
     device = resolve_device(args.device)
     threads = use_all_cores() if args.threads is None else args.threads
@@ -129,11 +133,23 @@ def main():
     per_epoch = num_batches(train_ds, args.batch_size)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"device={device} threads={threads} torch={torch.__version__} model=cnn7 dataset=fashion-mnist "
-          f"batch={args.batch_size} timed_batches={args.batches} warmup={args.warmup} "
+          f"batch={args.batch_size} timed_batches={args.batches} warmup={args.warmup} repeat={args.repeat} "
           f"(extrapolated to {per_epoch} batches/epoch) load_average_1min={load:.2f}")
     results = {}
-    for regime in args.regimes.split(","):
-        wall, cpu, eps, macs = time_regime(regime, train_ds, device, args.batches, args.warmup, args.batch_size)
+    regimes = args.regimes.split(",")
+    samples = {regime: [] for regime in regimes}
+    for rep in range(args.repeat):
+        # Every regime once per repetition, so that a change in the machine's load touches
+        # all of them, not one regime's whole series.
+        for regime in regimes:
+            samples[regime].append(time_regime(regime, train_ds, device, args.batches, args.warmup, args.batch_size))
+        if args.repeat > 1:
+            print(f"repetition {rep + 1}/{args.repeat}: " + ", ".join(
+                f"{regime} {samples[regime][-1][0] * 1000:.0f} ms" for regime in regimes), flush=True)
+    for regime in regimes:
+        wall = statistics.median(sample[0] for sample in samples[regime])
+        cpu = statistics.median(sample[1] for sample in samples[regime])
+        eps, macs = samples[regime][-1][2:]
         results[regime] = (wall, cpu, macs)
         line = (f"{regime:10s} eps={eps:.4f}  {wall * 1000:8.1f} ms/batch wall {cpu * 1000:8.1f} cpu ms/batch  "
                 f"{wall * per_epoch:8.1f} s/epoch (extrapolated, wall)  {macs / 1e9:6.2f} GMAC/batch")
@@ -145,7 +161,9 @@ def main():
             if regime == "crown-ibp":
                 line += " [beta > 0, inside the ramp]"
         print(line, flush=True)
-    if "natural" in results and ("ibp" in results or "crown-ibp" in results):
+    if "natural" in results and "crown-ibp" in results and "ibp" not in results:
+        print("schedule averages: add the ibp regime (after the ramp CROWN-IBP batches cost what IBP's do)")
+    if "natural" in results and "ibp" in results:
         (zero, ramp, full), settings = schedule_fractions(train_ds.info, per_epoch)
         print(f"schedule ({settings.epochs} epochs, ramp from epoch {settings.eps_start} over "
               f"{settings.eps_length}): {zero:.1%} of batches at eps 0, {ramp:.1%} in the ramp (beta > 0), "
