@@ -39,19 +39,19 @@ import sys
 import time
 
 
-def _pin_openmp_threads(argv) -> None:
+def _pin_openmp_threads() -> None:
     """--threads N: also OMP_NUM_THREADS=N, before torch starts its OpenMP pool. Without it
     the pool keeps a thread per core that spins beside the one torch.set_num_threads leaves
     working, which doubles the process CPU time of one-thread runs (measured: 285 cpu ms
     against 157 ms wall per natural batch) without changing the wall time."""
-    for i, arg in enumerate(argv):
-        value = arg.split("=", 1)[1] if arg.startswith("--threads=") else (
-            argv[i + 1] if arg == "--threads" and i + 1 < len(argv) else None)
-        if value is not None and value.isdigit():
-            os.environ.setdefault("OMP_NUM_THREADS", value)
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--threads", type=int, default=None)
+    threads = early.parse_known_args()[0].threads
+    if threads is not None and threads > 0:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
 
-_pin_openmp_threads(sys.argv[1:])
+_pin_openmp_threads()
 
 import torch  # noqa: E402
 
@@ -74,9 +74,9 @@ def half_eps_epoch(settings) -> int:
     return min(range(1, RAMP_LENGTH + 1), key=lambda e: abs(eps_at(e - 1, settings) - settings.eps / 2))
 
 
-def time_regime(regime, train_ds, device, batches, warmup, batch_size):
+def time_regime(regime, train_ds, device, batches, warmup, batch_size, count_macs=True):
     """(wall seconds, process CPU seconds) per batch, the eps of the timed batches, and the
-    multiply-accumulates of one more batch."""
+    multiply-accumulates of one more batch (None unless count_macs)."""
     info = train_ds.info
     torch.manual_seed(0)
     model = build_model("cnn7", info.input_shape, info.num_classes, info.mean, info.std).to(device)
@@ -94,6 +94,8 @@ def time_regime(regime, train_ds, device, batches, warmup, batch_size):
     if device.type == "cuda":
         torch.cuda.synchronize()
     wall, cpu = (time.perf_counter() - wall) / batches, (time.process_time() - cpu) / batches
+    if not count_macs:
+        return wall, cpu, stats["eps"], None
     with MacCounter() as counter:
         train_epoch(model, train_ds, optimizer, settings, epoch, generator=generator, max_batches=1)
     return wall, cpu, stats["eps"], counter.total
@@ -142,14 +144,15 @@ def main():
         # Every regime once per repetition, so that a change in the machine's load touches
         # all of them, not one regime's whole series.
         for regime in regimes:
-            samples[regime].append(time_regime(regime, train_ds, device, args.batches, args.warmup, args.batch_size))
+            samples[regime].append(time_regime(regime, train_ds, device, args.batches, args.warmup, args.batch_size,
+                                               count_macs=rep == 0))  # the same every repetition
         if args.repeat > 1:
             print(f"repetition {rep + 1}/{args.repeat}: " + ", ".join(
                 f"{regime} {samples[regime][-1][0] * 1000:.0f} ms" for regime in regimes), flush=True)
     for regime in regimes:
         wall = statistics.median(sample[0] for sample in samples[regime])
         cpu = statistics.median(sample[1] for sample in samples[regime])
-        eps, macs = samples[regime][-1][2:]
+        eps, macs = samples[regime][0][2:]
         results[regime] = (wall, cpu, macs)
         line = (f"{regime:10s} eps={eps:.4f}  {wall * 1000:8.1f} ms/batch wall {cpu * 1000:8.1f} cpu ms/batch  "
                 f"{wall * per_epoch:8.1f} s/epoch (extrapolated, wall)  {macs / 1e9:6.2f} GMAC/batch")

@@ -8,9 +8,10 @@
 Verifies the first N test images at eps 0.1 in each mode and prints, per mode, the
 verified / falsified / unknown / misclassified counts, mean and median seconds per
 sample, the share of samples settled (not unknown), branch-and-bound subdomains per
-second, and which step of the ladder (PGD, IBP, CROWN, alpha-CROWN, BaB) decided them. Without --checkpoint/--run it trains a small certified cnn7 (a few epochs on a
-subset; IBP unless --train-regime crown-ibp; see --train-*) and saves it to --save for the
-next time. CERTPRUNE_THREADS=1 keeps it to one core.
+second, and which step of the ladder (PGD, IBP, CROWN, alpha-CROWN, BaB) decided them.
+Without --checkpoint/--run it trains a small certified cnn7 (a few epochs on a subset; IBP
+unless --train-regime crown-ibp; see --train-*) and saves it to --save for the next time.
+CERTPRUNE_THREADS=1 keeps it to one core.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import torch  # noqa: E402
 from certprune.data import dataset_info, load_dataset  # noqa: E402
 from certprune.device import engine_device  # noqa: E402
 from certprune.models import build_model  # noqa: E402
+from certprune.paths import load_torch, save_torch  # noqa: E402
 from certprune.verify import BabSettings, VerifySettings, summarize, verify_samples  # noqa: E402
 
 DATASET = "fashion-mnist"
@@ -70,7 +72,7 @@ def load_model(args, device):
     path = args.checkpoint or (args.save if os.path.exists(args.save) else None)
     if path is None:
         return train_quick(args, device), f"quick {args.train_regime} model saved to {args.save}"
-    state = torch.load(path, map_location=device, weights_only=True)
+    state = load_torch(path, device)
     if isinstance(state, dict) and ("model" in state or "state_dict" in state):
         state = state.get("model", state.get("state_dict"))
     model = fresh_model().to(device)
@@ -95,7 +97,7 @@ def train_quick(args, device):
                                    f"acc {r['trainAccuracy']:.3f} robust {r['robustAccuracy']} "
                                    f"({r['seconds']:.0f}s)", flush=True))
     os.makedirs(os.path.dirname(os.path.abspath(args.save)), exist_ok=True)
-    torch.save(model.state_dict(), args.save)
+    save_torch(model.state_dict(), args.save)
     return model.to(device).eval()
 
 
