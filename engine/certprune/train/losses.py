@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .input_gradient import differentiable_input_gradient
 from .noise import uniform_like
 from .regularizers import nrs_loss, rs_loss, slim_loss
 
@@ -37,11 +38,14 @@ def natural_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
 
 def input_gradient(model: nn.Module, point: torch.Tensor, y: torch.Tensor, create_graph: bool):
     """(d CE(model(point), y) / d point (B, C, H, W), logits (B, K) detached);
-    the gradient is differentiable when create_graph."""
+    the gradient is differentiable when create_graph (then written out layer by layer by
+    certprune.train.input_gradient, whose second derivative is far cheaper than autograd's)."""
+    if create_graph:
+        return differentiable_input_gradient(model, point, y)
     point = point.detach().requires_grad_(True)
     logits = model(point)
     loss = F.cross_entropy(logits, y)
-    (grad,) = torch.autograd.grad(loss, point, create_graph=create_graph)
+    (grad,) = torch.autograd.grad(loss, point)
     return grad, logits.detach()
 
 
