@@ -63,8 +63,13 @@ from certprune.models import build_model  # noqa: E402
 from certprune.train import (TrainingSettings, eps_at, make_optimizer, num_batches,  # noqa: E402
                              resolve_device, train_epoch, use_all_cores)
 
+import certprune.train.losses as losses  # noqa: E402
+
 REGIMES = ("natural", "fgsm", "ibp", "crown-ibp")
-TARGETS = {"fgsm": 4.0, "ibp": 2.0, "crown-ibp": 6.0}
+#: also accepted by --regimes: FGSM with autograd's generic double backward instead of the
+#: engine's written-out input gradient (certprune.train.input_gradient), for comparison.
+FGSM_AUTOGRAD = "fgsm-autograd"
+TARGETS = {"fgsm": 4.0, FGSM_AUTOGRAD: 4.0, "ibp": 2.0, "crown-ibp": 6.0}
 RAMP_LENGTH = 20  # a short ramp just to place the timed batches at eps_max / 2
 
 
@@ -74,9 +79,24 @@ def half_eps_epoch(settings) -> int:
     return min(range(1, RAMP_LENGTH + 1), key=lambda e: abs(eps_at(e - 1, settings) - settings.eps / 2))
 
 
+def autograd_input_gradient(model, point, y):
+    """GradAlign's differentiable input gradient the generic way (what FGSM_AUTOGRAD times)."""
+    point = point.detach().requires_grad_(True)
+    logits = model(point)
+    (grad,) = torch.autograd.grad(torch.nn.functional.cross_entropy(logits, y), point, create_graph=True)
+    return grad, logits.detach()
+
+
 def time_regime(regime, train_ds, device, batches, warmup, batch_size, count_macs=True):
     """(wall seconds, process CPU seconds) per batch, the eps of the timed batches, and the
     multiply-accumulates of one more batch (None unless count_macs)."""
+    if regime == FGSM_AUTOGRAD:
+        written_out = losses.differentiable_input_gradient
+        losses.differentiable_input_gradient = autograd_input_gradient
+        try:
+            return time_regime("fgsm", train_ds, device, batches, warmup, batch_size, count_macs)
+        finally:
+            losses.differentiable_input_gradient = written_out
     info = train_ds.info
     torch.manual_seed(0)
     model = build_model("cnn7", info.input_shape, info.num_classes, info.mean, info.std).to(device)
@@ -123,7 +143,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3,
                         help="untimed steps first (the first few also grow the process heap: keep >= 3)")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--regimes", default=",".join(REGIMES))
+    parser.add_argument("--regimes", default=",".join(REGIMES),
+                        help=f"comma-separated; also {FGSM_AUTOGRAD} (FGSM with autograd's double backward)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="time every regime this many times, interleaved, and report the medians (the "
                              "development machine's speed swings by ~20%% between runs)")
@@ -139,6 +160,9 @@ def main():
           f"(extrapolated to {per_epoch} batches/epoch) load_average_1min={load:.2f}")
     results = {}
     regimes = args.regimes.split(",")
+    unknown = [r for r in regimes if r not in REGIMES + (FGSM_AUTOGRAD,)]
+    if unknown:
+        parser.error(f"unknown regime(s) {', '.join(unknown)}; choose from {', '.join(REGIMES + (FGSM_AUTOGRAD,))}")
     samples = {regime: [] for regime in regimes}
     for rep in range(args.repeat):
         # Every regime once per repetition, so that a change in the machine's load touches
@@ -154,7 +178,7 @@ def main():
         cpu = statistics.median(sample[1] for sample in samples[regime])
         eps, macs = samples[regime][0][2:]
         results[regime] = (wall, cpu, macs)
-        line = (f"{regime:10s} eps={eps:.4f}  {wall * 1000:8.1f} ms/batch wall {cpu * 1000:8.1f} cpu ms/batch  "
+        line = (f"{regime:13s} eps={eps:.4f}  {wall * 1000:8.1f} ms/batch wall {cpu * 1000:8.1f} cpu ms/batch  "
                 f"{wall * per_epoch:8.1f} s/epoch (extrapolated, wall)  {macs / 1e9:6.2f} GMAC/batch")
         if "natural" in results and regime != "natural":
             ratio_wall, ratio_cpu = wall / results["natural"][0], cpu / results["natural"][1]
