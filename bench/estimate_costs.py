@@ -1,6 +1,7 @@
 """Per-image training cost of each model x regime x input shape: the figures behind lib/estimate.ts.
 
-    /usr/bin/python3 bench/estimate_costs.py                 # all combinations, ~3 min on 2 cores
+    /usr/bin/python3 bench/estimate_costs.py                 # all combinations, ~1 min on 2 cores
+    /usr/bin/python3 bench/estimate_costs.py --batches 12 --repeat 3   # steadier: medians, ~10 min
     /usr/bin/python3 bench/estimate_costs.py --archs cnn4 --regimes natural,ibp
 
 Times --batches optimizer steps (after --warmup untimed steps) of the real training step
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -59,15 +61,19 @@ def main():
     parser.add_argument("--archs", default=",".join(ARCHS))
     parser.add_argument("--regimes", default=",".join(REGIMES))
     parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time each cell this many times and print the median (small models are noisy)")
     args = parser.parse_args()
     threads = use_all_cores()
-    print(f"// threads={threads} torch={torch.__version__} batch={args.batch_size} timed_batches={args.batches}")
+    print(f"// threads={threads} torch={torch.__version__} batch={args.batch_size} timed_batches={args.batches} "
+          f"repeat={args.repeat}")
     for shape_name in args.shapes.split(","):
         dataset = random_dataset(SHAPES[shape_name], args.batch_size * (args.batches + args.warmup))
         for arch in args.archs.split(","):
             row = []
             for regime in args.regimes.split(","):
-                seconds = seconds_per_batch(arch, regime, dataset, args.batches, args.warmup, args.batch_size)
+                seconds = statistics.median(seconds_per_batch(arch, regime, dataset, args.batches, args.warmup,
+                                                              args.batch_size) for _ in range(max(1, args.repeat)))
                 row.append(f'"{regime}": {seconds / args.batch_size * 1e6:.0f}')
             print(f'  "{shape_name}/{arch}": {{ {", ".join(row)} }},', flush=True)
 

@@ -7,10 +7,11 @@
  *
  * Where the figures come from:
  * - TRAIN_US: microseconds per training image (batch 128, forward + backward + step) from
- *   `/usr/bin/python3 bench/estimate_costs.py` on the development machine: 2 CPU cores,
- *   PyTorch 1.13 (Debian), measured 2026-11-25 00:37 UTC (load average ~2) after the
- *   faster bound code and CPU allocator; the small models' figures are noisy (a few
- *   milliseconds per batch; the mlp rows are from `--archs mlp --batches 30`). CROWN-IBP is timed inside its eps ramp
+ *   `/usr/bin/python3 bench/estimate_costs.py --batches 12 --repeat 3` (medians) on the
+ *   development machine: 2 CPU cores, PyTorch 1.13 (Debian), measured 2026-12-01 19:32 UTC
+ *   (otherwise idle), after FGSM's written-out GradAlign gradient; the small models'
+ *   figures are still noisy (a few milliseconds per batch, mostly Python and thread
+ *   start-up, swinging 2-5x between runs). CROWN-IBP is timed inside its eps ramp
  *   (CROWN-IBP + IBP bounds); after the ramp it costs what IBP costs, and the estimate
  *   uses each figure for its own epochs. A GPU is typically 20-100x faster.
  * - 3x64x64 (ImageNet 64) is not measured: 3x32x32 figures x 4 (four times the pixels).
@@ -30,19 +31,19 @@ type Regime = RunConfig["training"]["regime"];
 
 const TRAIN_US: Record<Shape, Record<Arch, Record<Regime, number>>> = {
   "1x16x16": {
-    mlp: { natural: 8, fgsm: 47, ibp: 83, "crown-ibp": 216 },
-    cnn4: { natural: 27, fgsm: 146, ibp: 130, "crown-ibp": 953 },
-    cnn7: { natural: 373, fgsm: 1599, ibp: 976, "crown-ibp": 4915 },
+    mlp: { natural: 8, fgsm: 31, ibp: 61, "crown-ibp": 264 },
+    cnn4: { natural: 20, fgsm: 329, ibp: 212, "crown-ibp": 565 },
+    cnn7: { natural: 332, fgsm: 1230, ibp: 1005, "crown-ibp": 4435 },
   },
   "1x28x28": {
-    mlp: { natural: 90, fgsm: 87, ibp: 124, "crown-ibp": 428 },
-    cnn4: { natural: 63, fgsm: 455, ibp: 163, "crown-ibp": 1305 },
-    cnn7: { natural: 891, fgsm: 4063, ibp: 2925, "crown-ibp": 16845 },
+    mlp: { natural: 10, fgsm: 251, ibp: 60, "crown-ibp": 355 },
+    cnn4: { natural: 64, fgsm: 554, ibp: 260, "crown-ibp": 1140 },
+    cnn7: { natural: 863, fgsm: 3549, ibp: 2927, "crown-ibp": 11383 },
   },
   "3x32x32": {
-    mlp: { natural: 86, fgsm: 322, ibp: 205, "crown-ibp": 1026 },
-    cnn4: { natural: 249, fgsm: 683, ibp: 579, "crown-ibp": 2001 },
-    cnn7: { natural: 1230, fgsm: 5345, ibp: 3872, "crown-ibp": 19368 },
+    mlp: { natural: 38, fgsm: 310, ibp: 134, "crown-ibp": 1129 },
+    cnn4: { natural: 99, fgsm: 519, ibp: 352, "crown-ibp": 1524 },
+    cnn7: { natural: 928, fgsm: 3659, ibp: 3071, "crown-ibp": 15211 },
   },
 };
 
