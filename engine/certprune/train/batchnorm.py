@@ -1,8 +1,11 @@
 """Train-mode BatchNorm with a cheap second derivative, for GradAlign's double backward.
 
-    logits = forward_twice_differentiable(model, x)     # the same values as model(x)
-    (grad,) = torch.autograd.grad(loss(logits), x, create_graph=True)
-    penalty(grad).backward()                            # BatchNorm's part: ~8 passes, not ~30
+    y, mean, invstd = train_batch_norm(bn, x)                     # bn(x), and its statistics
+    gx = batch_norm_input_gradient(bn, gy, x, mean, invstd)      # differentiable dL/dx
+    logits = forward_twice_differentiable(model, x)   # a whole model (autograd does the rest)
+
+``certprune.train.input_gradient`` uses the first two in its written-out backward pass, and
+the third for models it cannot write out.
 
 GradAlign differentiates the input gradient at the random point, so every train-mode
 BatchNorm is differentiated twice. PyTorch builds that second derivative from ~30
