@@ -44,6 +44,7 @@ describe("estimate", () => {
 
   it("reads like an estimate", () => {
     expect([42, 90, 5400, 200_000].map(formatEstimate)).toEqual(["42 s", "2 min", "1.5 h", "2.3 days"]);
+    expect([0, 0.3].map(formatEstimate)).toEqual(["none", "< 1 s"]);  // a part that is skipped, a tiny one
   });
 });
 

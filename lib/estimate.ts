@@ -126,9 +126,11 @@ export function estimateRun(config: RunConfig): Estimate {
   return { rounds, start: ENGINE_START_SECONDS, training, evaluation, attack, verification, total, perRound: (total - ENGINE_START_SECONDS) / rounds, notes };
 }
 
-/** "3 min", "2.5 h", "4 days": rounded the way an estimate should be. */
+/** "3 min", "2.5 h", "4 days": rounded the way an estimate should be; "none" for a part that takes no time. */
 export function formatEstimate(seconds: number): string {
-  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds <= 0) return "none";
+  if (seconds < 1) return "< 1 s";
+  if (seconds < 60) return `${Math.round(seconds)} s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   if (seconds < 86400 * 2) return `${(seconds / 3600).toFixed(seconds < 36_000 ? 1 : 0)} h`;
   return `${(seconds / 86400).toFixed(seconds < 864_000 ? 1 : 0)} days`;

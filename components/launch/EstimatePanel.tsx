@@ -22,7 +22,7 @@ export function EstimatePanel({ estimate, total, runs }: { estimate: Estimate | 
             </div>
           </div>
           <table style={{ marginTop: "0.6rem" }}>
-            <caption className="muted" style={{ textAlign: "left", fontSize: "0.8rem" }}>{runs > 1 ? "the first run" : "the run"}, by part</caption>
+            <caption className="muted" style={{ textAlign: "left", fontSize: "0.8rem" }}>{runs > 1 ? "the first run" : "the run"}, by part{estimate.rounds > 1 ? `, summed over its ${estimate.rounds} rounds` : ""}</caption>
             <tbody>
               <tr><td>starting the engine</td><td className="num">{formatEstimate(estimate.start)}</td></tr>
               <tr><td>training</td><td className="num">{formatEstimate(estimate.training)}</td></tr>
