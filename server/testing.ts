@@ -17,11 +17,13 @@ export const SMOKE_CONFIG: RunConfigInput = {
   verification: { mode: "none", samples: 0 },
 };
 
-/** Two rounds (dense, then one pruning round) of a few seconds each. */
+/** Two rounds (dense, then one pruning round) of ~1 s each: long enough that a test which
+ * sees round 1's first epoch can act (kill, cancel, restart) before round 1 ends; at 12
+ * epochs a round took ~70 ms and that race was sometimes lost. */
 export const TWO_ROUNDS: RunConfigInput = {
   data: { dataset: "synthetic", trainSize: 512, testSize: 256 },
   model: { arch: "mlp", widths: [16] },
-  training: { regime: "natural", epochs: 12, epsStart: 1, epsLength: 0 },
+  training: { regime: "natural", epochs: 80, epsStart: 1, epsLength: 0 },
   pruning: { method: "random", rounds: 1, scope: "conv-linear" },
   verification: { mode: "none", samples: 0 },
 };

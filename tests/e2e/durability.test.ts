@@ -11,10 +11,11 @@ import { describe, expect, it } from "vitest";
 import { addResearcher, fetchOnce, RESEARCHER, screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
 import { useDashboard } from "./session";
 
+/** As server/testing.ts's TWO_ROUNDS: rounds of ~1 s, so that the restart lands inside round 1. */
 const TWO_ROUNDS = {
   data: { dataset: "synthetic", trainSize: 512, testSize: 256 },
   model: { arch: "mlp", widths: [16] },
-  training: { regime: "natural", epochs: 8, epsStart: 1, epsLength: 0 },
+  training: { regime: "natural", epochs: 80, epsStart: 1, epsLength: 0 },
   pruning: { method: "random", rounds: 1, scope: "conv-linear" },
   verification: { mode: "none", samples: 0 },
 };
