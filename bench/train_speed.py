@@ -64,6 +64,7 @@ from certprune.train import (TrainingSettings, eps_at, make_optimizer, num_batch
                              resolve_device, train_epoch, use_all_cores)
 
 import certprune.train.losses as losses  # noqa: E402
+from certprune.train.input_gradient import autograd_input_gradient  # noqa: E402
 
 REGIMES = ("natural", "fgsm", "ibp", "crown-ibp")
 #: also accepted by --regimes: FGSM with autograd's generic double backward instead of the
@@ -79,20 +80,12 @@ def half_eps_epoch(settings) -> int:
     return min(range(1, RAMP_LENGTH + 1), key=lambda e: abs(eps_at(e - 1, settings) - settings.eps / 2))
 
 
-def autograd_input_gradient(model, point, y):
-    """GradAlign's differentiable input gradient the generic way (what FGSM_AUTOGRAD times)."""
-    point = point.detach().requires_grad_(True)
-    logits = model(point)
-    (grad,) = torch.autograd.grad(torch.nn.functional.cross_entropy(logits, y), point, create_graph=True)
-    return grad, logits.detach()
-
-
 def time_regime(regime, train_ds, device, batches, warmup, batch_size, count_macs=True):
     """(wall seconds, process CPU seconds) per batch, the eps of the timed batches, and the
     multiply-accumulates of one more batch (None unless count_macs)."""
     if regime == FGSM_AUTOGRAD:
         written_out = losses.differentiable_input_gradient
-        losses.differentiable_input_gradient = autograd_input_gradient
+        losses.differentiable_input_gradient = autograd_input_gradient  # the generic way
         try:
             return time_regime("fgsm", train_ds, device, batches, warmup, batch_size, count_macs)
         finally:

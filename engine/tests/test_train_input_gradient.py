@@ -16,7 +16,7 @@ import certprune.train.losses as losses
 from certprune.train import TrainingSettings
 from certprune.models import Normalize
 from certprune.train.batchnorm import _TrainBatchNorm, forward_twice_differentiable
-from certprune.train.input_gradient import differentiable_input_gradient
+from certprune.train.input_gradient import autograd_input_gradient, differentiable_input_gradient
 
 
 def _net(affine=True, momentum=0.1):
@@ -87,13 +87,6 @@ def _cnn(extra=()):
     return model
 
 
-def _autograd_input_gradient(model, point, y):
-    point = point.detach().requires_grad_(True)
-    logits = model(point)
-    (grad,) = torch.autograd.grad(nn.functional.cross_entropy(logits, y), point, create_graph=True)
-    return grad, logits.detach()
-
-
 @pytest.mark.parametrize("extra", [(), (nn.Tanh(),)], ids=["written-out", "autograd-fallback"])
 def test_input_gradient_and_its_derivative_are_autograds(extra):
     reference = _cnn(extra)
@@ -109,7 +102,7 @@ def test_input_gradient_and_its_derivative_are_autograds(extra):
         params = [p for p in model.parameters()]
         return logits, grad.detach(), torch.autograd.grad(penalty, params)
 
-    logits_ref, grad_ref, second_ref = run(reference, _autograd_input_gradient)
+    logits_ref, grad_ref, second_ref = run(reference, autograd_input_gradient)
     logits_fast, grad_fast, second_fast = run(fast, differentiable_input_gradient)
     assert torch.equal(logits_ref, logits_fast)
     assert torch.allclose(grad_ref, grad_fast, rtol=1e-12, atol=1e-15)
@@ -131,7 +124,7 @@ def test_grey_first_layer_with_a_stride_takes_the_transposed_convolution(size):
     x = torch.rand(5, 1, size, size, dtype=torch.float64)
     y = torch.randint(0, 4, (5,), generator=torch.Generator().manual_seed(8))
     fast = copy.deepcopy(reference)
-    grad_ref, _ = _autograd_input_gradient(reference, x, y)
+    grad_ref, _ = autograd_input_gradient(reference, x, y)
     grad_fast, _ = differentiable_input_gradient(fast, x, y)
     assert grad_fast.shape == x.shape
     assert torch.allclose(grad_ref, grad_fast, rtol=1e-12, atol=1e-15)
@@ -157,7 +150,7 @@ def test_gradalign_weight_gradients_are_pytorchs(monkeypatch):
         return float(loss), [p.grad.clone() for p in model.parameters()]
 
     fast_loss, fast_grads = weight_grads(fast)
-    monkeypatch.setattr(losses, "differentiable_input_gradient", _autograd_input_gradient)
+    monkeypatch.setattr(losses, "differentiable_input_gradient", autograd_input_gradient)
     ref_loss, ref_grads = weight_grads(reference)
     assert fast_loss == ref_loss
     for a, b in zip(ref_grads, fast_grads):

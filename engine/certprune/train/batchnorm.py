@@ -76,9 +76,7 @@ class _BackwardOfBatchNorm(torch.autograd.Function):
         ndim = x.dim()
         n = x.numel() // x.shape[1]
         gamma = weight if weight is not None else torch.ones_like(invstd)
-        zero = torch.zeros_like(invstd)
-        with_gamma_term = v_gamma is not None
-        v_gamma = zero if v_gamma is None else v_gamma
+        vg = 0.0 if v_gamma is None else v_gamma  # (in the formulas below)
         if v is None:
             v = torch.zeros_like(x)
         need_g, need_x, need_gamma = ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.needs_input_grad[2]
@@ -91,7 +89,7 @@ class _BackwardOfBatchNorm(torch.autograd.Function):
         grad_g = grad_x = grad_gamma = None
         if need_g:
             grad_g = bn_of_v
-            if with_gamma_term:
+            if v_gamma is not None:
                 x_hat = (x - _channel_view(mean, ndim)) * _channel_view(s, ndim)
                 grad_g = torch.addcmul(grad_g, x_hat, _channel_view(v_gamma, ndim))
             if v_beta is not None:
@@ -100,10 +98,10 @@ class _BackwardOfBatchNorm(torch.autograd.Function):
             grad_gamma = s * core
         if need_x:
             k = gamma * core
-            h_mean = (-(gamma * s / n) * (q * big_v + p * big_g) + v_gamma * big_g) / n
-            hx_mean = (-2.0 * gamma * s * p * q / n + v_gamma * q) / n
+            h_mean = (-(gamma * s / n) * (q * big_v + p * big_g) + vg * big_g) / n
+            hx_mean = (-2.0 * gamma * s * p * q / n + vg * q) / n
             a_v = -gamma * s * s * q / n
-            a_g = -gamma * s * s * p / n + s * v_gamma
+            a_g = -gamma * s * s * p / n + s * vg
             a_x = -(s * hx_mean + k * s * s / n)
             a_0 = -s * h_mean
             # a_x * x_hat + a_0 = (a_x*s) * x + (a_0 - a_x*s*mean): one fused multiply-add.
@@ -136,14 +134,28 @@ class _TrainBatchNorm(torch.autograd.Function):
         return grad_in, grad_weight, grad_bias, None, None, None, None
 
 
-def train_batch_norm(bn: nn.modules.batchnorm._BatchNorm, x: Tensor):
-    """(y, mean, invstd) of a train-mode ``bn`` on x: ``bn(x)``'s output and running-statistic
-    update, with the batch statistics it used and the cheap second derivative."""
+def uses_batch_statistics(bn: nn.modules.batchnorm._BatchNorm) -> bool:
+    """Whether ``bn(x)`` normalises with x's own statistics (as nn.BatchNorm decides)."""
+    return bn.training or bn.running_mean is None or bn.running_var is None
+
+
+def running_average_step(bn: nn.modules.batchnorm._BatchNorm) -> float:
+    """Count one more batch in ``bn.num_batches_tracked`` and return that batch's weight in
+    the running statistics, as a train-mode ``bn(x)`` does (momentum, or 1/count when
+    momentum is None)."""
     factor = 0.0 if bn.momentum is None else bn.momentum
-    if bn.track_running_stats and bn.num_batches_tracked is not None:
+    if bn.training and bn.track_running_stats and bn.num_batches_tracked is not None:
         bn.num_batches_tracked.add_(1)
         if bn.momentum is None:
             factor = 1.0 / float(bn.num_batches_tracked)
+    return factor
+
+
+def train_batch_norm(bn: nn.modules.batchnorm._BatchNorm, x: Tensor):
+    """(y, mean, invstd) of ``bn`` on x when it uses batch statistics: ``bn(x)``'s output and
+    running-statistic update, with the batch statistics it used and the cheap second
+    derivative."""
+    factor = running_average_step(bn)
     running_mean = bn.running_mean if bn.track_running_stats else None
     running_var = bn.running_var if bn.track_running_stats else None
     return _TrainBatchNorm.apply(x, bn.weight, bn.bias, running_mean, running_var, factor, bn.eps)
@@ -159,9 +171,7 @@ def batch_norm_input_gradient(bn: nn.modules.batchnorm._BatchNorm, grad_out: Ten
 def batch_norm_twice_differentiable(bn: nn.modules.batchnorm._BatchNorm, x: Tensor) -> Tensor:
     """What ``bn(x)`` computes (and does to its running statistics), with the cheap second
     derivative when ``bn`` uses batch statistics; otherwise just ``bn(x)``."""
-    if not bn.training or x.dim() < 2:
-        return bn(x)
-    return train_batch_norm(bn, x)[0]
+    return train_batch_norm(bn, x)[0] if uses_batch_statistics(bn) else bn(x)
 
 
 def forward_twice_differentiable(model: nn.Module, x: Tensor) -> Tensor:

@@ -18,7 +18,7 @@ them dominated FGSM+GradAlign's time on a CPU (after the convolutions' own arith
 
 The backward pass is written out for the layers CertPrune trains (Normalize, Conv2d,
 BatchNorm, ReLU, Flatten, Linear, Identity); a model with any other layer falls back to
-autograd (still with the cheap BatchNorm). The forward pass and the input gradient are
+autograd (``autograd_input_gradient``, still with the cheap BatchNorm). The forward pass and the input gradient are
 PyTorch's own kernels, so the logits, the gradient and the FGSM example are what
 ``model(point)`` and autograd give (float rounding of the backward's order aside).
 """
@@ -29,7 +29,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
-from .batchnorm import batch_norm_input_gradient, forward_twice_differentiable, train_batch_norm
+from ..models import Normalize
+from .batchnorm import (batch_norm_input_gradient, forward_twice_differentiable, train_batch_norm,
+                        uses_batch_statistics)
 
 _aten = torch.ops.aten
 
@@ -90,11 +92,6 @@ def _conv_ok(m: nn.Conv2d) -> bool:
     return isinstance(m.padding, tuple) and m.padding_mode == "zeros"
 
 
-def _is_normalize(m: nn.Module) -> bool:
-    return isinstance(getattr(m, "mean", None), Tensor) and isinstance(getattr(m, "std", None), Tensor) \
-        and not isinstance(m, nn.modules.batchnorm._BatchNorm)
-
-
 def _written_out(model: nn.Module) -> bool:
     """Whether every layer has a backward rule below."""
     if not isinstance(model, nn.Sequential):
@@ -103,8 +100,8 @@ def _written_out(model: nn.Module) -> bool:
         if isinstance(m, nn.Conv2d):
             if not _conv_ok(m):
                 return False
-        elif not isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.ReLU, nn.Flatten, nn.Linear, nn.Identity)) \
-                and not _is_normalize(m):
+        elif not isinstance(m, (Normalize, nn.modules.batchnorm._BatchNorm, nn.ReLU, nn.Flatten, nn.Linear,
+                                nn.Identity)):
             return False
     return True
 
@@ -114,7 +111,7 @@ def _forward_with_tape(model: nn.Sequential, x: Tensor):
     tape = []
     for m in model:
         extra = None
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and (m.training or m.running_var is None):
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and uses_batch_statistics(m):
             out, mean, invstd = train_batch_norm(m, x)
             extra = (mean, invstd)
         else:
@@ -142,9 +139,20 @@ def _backward_step(m: nn.Module, x: Tensor, extra, g: Tensor) -> Tensor:
         return _ReluInputGradient.apply(g, x)
     if isinstance(m, (nn.Flatten, nn.Identity)):
         return g.reshape(x.shape)
-    if _is_normalize(m):
+    if isinstance(m, Normalize):
         return g / m.std
     raise AssertionError(f"no backward rule for {type(m).__name__}")  # _written_out checked
+
+
+def autograd_input_gradient(model: nn.Module, point: Tensor, y: Tensor, create_graph: bool = True,
+                            forward=None):
+    """(d CE(forward(model, point), y) / d point, logits detached) the generic way, by autograd
+    (``forward`` defaults to ``model(point)``): the reference for the written-out pass, and
+    its fallback."""
+    point = point.detach().requires_grad_(True)
+    logits = model(point) if forward is None else forward(model, point)
+    (grad,) = torch.autograd.grad(F.cross_entropy(logits, y), point, create_graph=create_graph)
+    return grad, logits.detach()
 
 
 def differentiable_input_gradient(model: nn.Module, point: Tensor, y: Tensor):
@@ -153,10 +161,7 @@ def differentiable_input_gradient(model: nn.Module, point: Tensor, y: Tensor):
     ``point`` is detached first; the model's train-mode BatchNorm running statistics are
     updated once, as by ``model(point)``."""
     if not _written_out(model):
-        point = point.detach().requires_grad_(True)
-        logits = forward_twice_differentiable(model, point)
-        (grad,) = torch.autograd.grad(F.cross_entropy(logits, y), point, create_graph=True)
-        return grad, logits.detach()
+        return autograd_input_gradient(model, point, y, forward=forward_twice_differentiable)
     # The chain below yields d/dpoint itself: autograd need not track the point (which
     # also spares the first layer's input gradient in the weights' backward pass).
     logits, tape = _forward_with_tape(model, point.detach())

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .input_gradient import differentiable_input_gradient
+from .batchnorm import running_average_step
+from .input_gradient import autograd_input_gradient, differentiable_input_gradient
 from .noise import uniform_like
 from .regularizers import nrs_loss, rs_loss, slim_loss
 
@@ -42,11 +43,7 @@ def input_gradient(model: nn.Module, point: torch.Tensor, y: torch.Tensor, creat
     certprune.train.input_gradient, whose second derivative is far cheaper than autograd's)."""
     if create_graph:
         return differentiable_input_gradient(model, point, y)
-    point = point.detach().requires_grad_(True)
-    logits = model(point)
-    loss = F.cross_entropy(logits, y)
-    (grad,) = torch.autograd.grad(loss, point)
-    return grad, logits.detach()
+    return autograd_input_gradient(model, point, y, create_graph=False)
 
 
 def grad_align_penalty(grad_clean: torch.Tensor, grad_random: torch.Tensor) -> torch.Tensor:
@@ -175,11 +172,7 @@ def update_running_statistics(model: nn.Module, batch_statistics) -> None:
         bn = model[index]
         if not (bn.training and bn.track_running_stats and bn.running_mean is not None):
             continue
-        factor = 0.0 if bn.momentum is None else bn.momentum
-        if bn.num_batches_tracked is not None:
-            bn.num_batches_tracked.add_(1)
-            if bn.momentum is None:
-                factor = 1.0 / float(bn.num_batches_tracked)
+        factor = running_average_step(bn)
         unbiased = var * (count / max(count - 1, 1))
         bn.running_mean.mul_(1.0 - factor).add_(mean, alpha=factor)
         bn.running_var.mul_(1.0 - factor).add_(unbiased, alpha=factor)
