@@ -1,8 +1,8 @@
 """Per-image training cost of each model x regime x input shape: the figures behind lib/estimate.ts.
 
-    /usr/bin/python3 bench/estimate_costs.py                 # all combinations, ~1 min on 2 cores
-    /usr/bin/python3 bench/estimate_costs.py --batches 12 --repeat 3   # steadier: medians, ~10 min
-    /usr/bin/python3 bench/estimate_costs.py --archs cnn4 --regimes natural,ibp
+    .venv/bin/python bench/estimate_costs.py                 # all combinations, ~1 min on 2 cores
+    .venv/bin/python bench/estimate_costs.py --batches 12 --repeat 3   # steadier: medians, ~10 min
+    .venv/bin/python bench/estimate_costs.py --archs cnn4 --regimes natural,ibp
 
 Times --batches optimizer steps (after --warmup untimed steps) of the real training step
 (certprune.train.train_epoch) at batch 128 on random images of each input shape, and prints

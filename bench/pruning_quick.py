@@ -1,7 +1,7 @@
 """Quick pruning benchmark: certified accuracy vs sparsity for IMP, IMP+NRS and Random.
 
-    /usr/bin/python3 bench/pruning_quick.py                       # the quick preset (FashionMNIST, cnn4, CPU)
-    /usr/bin/python3 bench/pruning_quick.py --epochs 4 --rounds 4 --samples 50 --out /tmp/pruning-quick
+    .venv/bin/python bench/pruning_quick.py                       # the quick preset (FashionMNIST, cnn4, CPU)
+    .venv/bin/python bench/pruning_quick.py --epochs 4 --rounds 4 --samples 50 --out /tmp/pruning-quick
 
 Runs the three methods as one sweep (IMP and Random share their dense round) with
 certprune.experiment.run_experiment, then prints each method's curve and a line in the

@@ -1,7 +1,7 @@
 """Quick accuracy checks on real FashionMNIST with the small cnn4.
 
-    /usr/bin/python3 bench/quick_accuracy.py                  # both checks
-    /usr/bin/python3 bench/quick_accuracy.py --ibp-epochs 4 --train-size 20000
+    .venv/bin/python bench/quick_accuracy.py                  # both checks
+    .venv/bin/python bench/quick_accuracy.py --ibp-epochs 4 --train-size 20000
 
 (a) natural training, 1 epoch on the full training set -> clean test accuracy (want >= 0.80);
 (b) IBP training at eps 0.1 (ramp from the first epoch over all but the last epoch) ->

@@ -1,9 +1,9 @@
 """Reproduce the paper's FashionMNIST certified setting: certified accuracy vs pruning.
 
-    /usr/bin/python3 bench/reproduce.py --schedule full       # the paper's schedule (a GPU host; days on a CPU)
-    /usr/bin/python3 bench/reproduce.py --schedule reduced    # about an hour on 2 CPU cores (cnn4, see REDUCED)
-    /usr/bin/python3 bench/reproduce.py --schedule smoke      # seconds, synthetic data (the test's)
-    /usr/bin/python3 bench/reproduce.py --schedule reduced --report-only   # re-write the table from the runs
+    .venv/bin/python bench/reproduce.py --schedule full       # the paper's schedule (a GPU host; days on a CPU)
+    .venv/bin/python bench/reproduce.py --schedule reduced    # about an hour on 2 CPU cores (cnn4, see REDUCED)
+    .venv/bin/python bench/reproduce.py --schedule smoke      # seconds, synthetic data (the test's)
+    .venv/bin/python bench/reproduce.py --schedule reduced --report-only   # re-write the table from the runs
 
 The paper's setting (../shared/PAPER.md): CROWN-IBP training at eps 0.1 on FashionMNIST,
 cnn7, complete verification (branch and bound) of the first 200 test images, for dense,

@@ -1,7 +1,7 @@
 """Training speed of each regime on FashionMNIST cnn7, and its ratio to natural training.
 
-    /usr/bin/python3 bench/train_speed.py --device cpu --threads 1 --batches 8 --warmup 3 --repeat 3
-    /usr/bin/python3 bench/train_speed.py --device cuda --batches 50
+    .venv/bin/python bench/train_speed.py --device cpu --threads 1 --batches 8 --warmup 3 --repeat 3
+    .venv/bin/python bench/train_speed.py --device cuda --batches 50
 
 Times --batches optimizer steps (after --warmup untimed steps, which also let the process
 heap grow to its working size) of the real training step (certprune.train.train_epoch:

@@ -1,9 +1,9 @@
 """Verification speed on FashionMNIST cnn7 (certified-trained), per mode.
 
-    /usr/bin/python3 bench/verify_speed.py --checkpoint runs/X/round_0/checkpoint.pt
-    /usr/bin/python3 bench/verify_speed.py --run runs/X --round 3            # a run's round (shrunk)
-    /usr/bin/python3 bench/verify_speed.py --samples 50 --modes crown,bab --timeout 60 --device cuda
-    /usr/bin/python3 bench/verify_speed.py                   # no checkpoint: train a quick one first
+    .venv/bin/python bench/verify_speed.py --checkpoint runs/X/round_0/checkpoint.pt
+    .venv/bin/python bench/verify_speed.py --run runs/X --round 3            # a run's round (shrunk)
+    .venv/bin/python bench/verify_speed.py --samples 50 --modes crown,bab --timeout 60 --device cuda
+    .venv/bin/python bench/verify_speed.py                   # no checkpoint: train a quick one first
 
 Verifies the first N test images at eps 0.1 in each mode and prints, per mode, the
 verified / falsified / unknown / misclassified counts, mean and median seconds per

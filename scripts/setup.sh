@@ -4,11 +4,15 @@
 # (without root, install the Debian packages listed in README.md yourself first).
 #   bash scripts/setup.sh          # what the dashboard needs
 #   bash scripts/setup.sh --test   # plus what the tests need (chromium, redis-server)
+# The engine's Python: a virtual environment in ./.venv with engine/requirements.txt
+# (PyTorch 2.13; set CERTPRUNE_PYTHON to use another interpreter that has them).
 set -euo pipefail
 export NEXT_TELEMETRY_DISABLED=1
 cd "$(dirname "$0")/.."
 
-ENGINE_PACKAGES=(python3-torch python3-numpy python3-scipy python3-onnx python3-jsonschema python3-pytest dataset-fashion-mnist)
+# Debian packages only for what is not Python: the venv module and the FashionMNIST data
+# set; the engine's Python packages are pinned in engine/requirements.txt (into ./.venv).
+ENGINE_PACKAGES=(python3-venv dataset-fashion-mnist)
 TEST_PACKAGES=(chromium redis-server)
 packages=("${ENGINE_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
@@ -36,9 +40,25 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python=${CERTPRUNE_PYTHON:-/usr/bin/python3}
+# The engine's virtual environment: made from Debian's Python, filled from the pinned
+# requirements, and re-filled when engine/requirements.txt is newer than its stamp.
+# pip takes PyTorch's CPU build from the machine's wheel folder when there is one
+# (PIP_FIND_LINKS); a GPU host installs its CUDA build of the same version (README).
+venv=.venv
+if [[ -z ${CERTPRUNE_PYTHON:-} ]]; then
+  if [[ ! -x $venv/bin/python ]]; then
+    say "making the engine's virtual environment ($venv)"
+    /usr/bin/python3 -m venv "$venv"
+  fi
+  if [[ ! -f $venv/.requirements-installed || engine/requirements.txt -nt $venv/.requirements-installed ]]; then
+    say "installing the engine's Python packages (engine/requirements.txt)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r engine/requirements.txt
+    touch "$venv/.requirements-installed"
+  fi
+fi
+python=${CERTPRUNE_PYTHON:-$PWD/$venv/bin/python}
 "$python" -c 'import torch, numpy, scipy, onnx, jsonschema' 2>/dev/null || {
-  say "$python cannot import torch/numpy/scipy/onnx/jsonschema; set CERTPRUNE_PYTHON to a Python that can."; exit 1; }
+  say "$python cannot import torch/numpy/scipy/onnx/jsonschema; install engine/requirements.txt into it, or unset CERTPRUNE_PYTHON."; exit 1; }
 
 # npm ci when node_modules is missing or older than the lockfile.
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite after the same set-up as the dashboard (plus chromium and
 # redis-server): vitest (protocol, server, runner with the real engine), the engine's
-# pytest under /usr/bin/python3, and end-to-end journeys in Debian's chromium.
+# pytest under the engine's Python (./.venv), and end-to-end journeys in Debian's chromium.
 # .ci/run calls exactly this. Ends with one line: "certprune: N passed, N failed".
 set -uo pipefail
 export NEXT_TELEMETRY_DISABLED=1
@@ -10,7 +10,7 @@ bash scripts/setup.sh --test || exit 1
 mkdir -p test-results
 rm -f test-results/*.json test-results/*.xml
 
-python=${CERTPRUNE_PYTHON:-/usr/bin/python3}
+python=${CERTPRUNE_PYTHON:-$PWD/.venv/bin/python}
 status=0
 started=$(date +%s)
 

@@ -12,6 +12,8 @@ import { freePort } from "../server/queue/testing";
 export { freePort };
 
 export const ROOT = path.resolve(__dirname, "..");
+/** The engine's Python (PyTorch and the engine's pinned packages): the checkout's .venv, as engine/bin/certprune-engine uses. */
+export const ENGINE_PYTHON = process.env.CERTPRUNE_PYTHON ?? path.join(ROOT, ".venv", "bin", "python");
 export const SCREENSHOTS = path.join(ROOT, "test-results", "screenshots");
 
 export function tempDataDir(prefix = "certprune-test-"): string {

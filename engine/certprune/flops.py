@@ -10,7 +10,7 @@ prints it beside the time to tell a regime's arithmetic from its overheads. Elem
 work (ReLU, BatchNorm, additions) is not counted: on these models it is memory-bound and
 shows up in the time, not here.
 
-Works on torch 1.13 and 2.x (a TorchDispatchMode sees every aten op once, at the top of
+Works on torch 2.x (a TorchDispatchMode sees every aten op once, at the top of
 the dispatcher: aten.convolution, not the mkldnn/cudnn kernel it calls).
 """
 from __future__ import annotations

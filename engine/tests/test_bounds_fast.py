@@ -285,7 +285,7 @@ def test_certified_loss_updates_running_statistics_like_a_train_forward(regime):
     # the loss is the one batch_loss reports, and differentiable
     model2 = copy.deepcopy(before)
     loss2, _ = batch_loss(model2, x, y, 0.05, settings, eps_max=0.1)
-    assert float(loss) == pytest.approx(float(loss2), rel=1e-6)
+    assert float(loss.detach()) == pytest.approx(float(loss2.detach()), rel=1e-6)
     loss2.backward()
     assert model2[1].weight.grad is not None
 

@@ -1,6 +1,6 @@
 """The engine on a CUDA GPU: the same numbers as on the CPU (skipped where no GPU is visible).
 
-Run on a GPU host (PyTorch 2.x with CUDA): /usr/bin/python3 -m pytest engine/tests/test_cuda.py
+Run on a GPU host (PyTorch 2.x with CUDA): .venv/bin/python -m pytest engine/tests/test_cuda.py
 The development machine and CI have no GPU, so these are skipped there; they are the
 checks to run when one is lent (see docs/benchmarks.md for the GPU speed figures).
 """

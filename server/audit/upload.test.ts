@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventOf } from "@/lib/protocol";
+import { ENGINE_PYTHON } from "@/tests/harness";
 import { researcher, testServices, waitForStatus, callerFor } from "../testing";
 import { acceptUpload, checkShapes, UploadError } from "./upload";
 
@@ -19,7 +20,7 @@ let services: ReturnType<typeof testServices>;
 /** Runs Python (with PyTorch and onnx) to write a model file; returns its bytes. */
 function pythonModel(name: string, script: string): Uint8Array {
   const file = path.join(scratch, name);
-  const done = spawnSync(process.env.CERTPRUNE_PYTHON ?? "/usr/bin/python3", ["-c", script, file], { cwd: ENGINE_DIR, encoding: "utf8" });
+  const done = spawnSync(ENGINE_PYTHON, ["-c", script, file], { cwd: ENGINE_DIR, encoding: "utf8" });
   if (done.status !== 0) throw new Error(`writing ${name} failed:\n${done.stderr}`);
   return readFileSync(file);
 }

@@ -10,14 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
+import { ENGINE_PYTHON, ROOT, screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
 import { useDashboard } from "./session";
 
 const MAX_UPLOAD_BYTES = 200_000;
 
 /** An ONNX model written by Python (the engine's exporter, or the onnx package). */
 function pythonModel(script: string): Buffer {
-  const done = spawnSync(process.env.CERTPRUNE_PYTHON ?? "/usr/bin/python3", ["-c", script], { cwd: path.join(ROOT, "engine"), maxBuffer: 1 << 24 });
+  const done = spawnSync(ENGINE_PYTHON, ["-c", script], { cwd: path.join(ROOT, "engine"), maxBuffer: 1 << 24 });
   if (done.status !== 0) throw new Error(`writing a model failed:\n${done.stderr}`);
   return done.stdout;
 }

@@ -14,7 +14,7 @@ import path from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunConfigInput } from "@/lib/protocol";
-import { ROOT, screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
+import { ENGINE_PYTHON, ROOT, screenshotPath, sessionCookie, signIn, waitFor } from "../harness";
 import { useDashboard } from "./session";
 
 const SAMPLES = 12;
@@ -189,7 +189,7 @@ describe("sharing a run, with its audit and its models", () => {
   });
 
   it("refuses an uploaded model whose input shape is not the chosen dataset's, naming both shapes", async () => {
-    const done = spawnSync(process.env.CERTPRUNE_PYTHON ?? "/usr/bin/python3", ["-c", `
+    const done = spawnSync(ENGINE_PYTHON, ["-c", `
 import sys, tempfile, torch
 from certprune.data import dataset_info
 from certprune.models import build_model

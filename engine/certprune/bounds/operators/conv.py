@@ -24,7 +24,7 @@ class _TransposedConv(torch.autograd.Function):
     faster than ``conv_transpose2d`` at CROWN's batch sizes, and the input size comes out
     exactly, with no output_padding; for one or two input channels conv_transpose2d is the
     faster one and is used). Its own gradients are a plain conv2d (w.r.t. A) and
-    the convolution's weight-gradient kernel (w.r.t. weight). Available in torch >= 1.13.
+    the convolution's weight-gradient kernel (w.r.t. weight).
     """
 
     @staticmethod
