@@ -6,6 +6,8 @@ const nextConfig = {
   serverExternalPackages: ["better-sqlite3", "onnxruntime-node", "bullmq", "ioredis"],
   poweredByHeader: false,
   reactStrictMode: true,
+  // forbidden() in the share pages: a revoked link answers HTTP 403 (server/http/sharePage.ts).
+  experimental: { authInterrupts: true },
 };
 
 module.exports = nextConfig;

@@ -6,6 +6,7 @@
 import { Accounts } from "./auth/accounts";
 import { EventBus } from "./events/bus";
 import { JobRunner, type Runner } from "./jobs/runner";
+import { Slots } from "./jobs/slots";
 import { BullRunner } from "./queue/bullRunner";
 import { readSettings, type ServerSettings } from "./settings";
 import { openDatabase, type DB } from "./store/db";
@@ -18,6 +19,8 @@ export interface Services {
   runs: RunStore;
   bus: EventBus;
   runner: Runner;
+  /** Bundle exports running now (each is an engine process), bounded by settings.maxConcurrentExports. */
+  exports: Slots;
 }
 
 export function createServices(settings: ServerSettings = readSettings()): Services {
@@ -27,7 +30,7 @@ export function createServices(settings: ServerSettings = readSettings()): Servi
   const bus = new EventBus();
   // One machine: engines run here. Several GPU hosts: `certprune worker` agents run them.
   const runner = settings.queue === "bullmq" ? new BullRunner(runs, bus, settings) : new JobRunner(runs, bus, settings);
-  return { settings, db, accounts, runs, bus, runner };
+  return { settings, db, accounts, runs, bus, runner, exports: new Slots(settings.maxConcurrentExports) };
 }
 
 const KEY = Symbol.for("certprune.services");

@@ -4,6 +4,7 @@
  */
 import os from "node:os";
 import path from "node:path";
+import { allowedOriginsFrom } from "./http/origin";
 
 export interface ServerSettings {
   /** Everything CertPrune writes: the SQLite database and one folder per run. */
@@ -24,6 +25,10 @@ export interface ServerSettings {
   enginePath: string;
   /** How many engine processes may run at once. */
   maxConcurrentRuns: number;
+  /** How many bundle exports (engine processes started by downloads) may run at once (CERTPRUNE_MAX_EXPORTS, default 2). */
+  maxConcurrentExports: number;
+  /** Origins besides the server's own whose pages may make changes (CERTPRUNE_ALLOWED_ORIGINS; see server/http/origin.ts). */
+  allowedOrigins: string[];
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): ServerSettings {
@@ -45,6 +50,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): ServerSettin
     workerName: env.CERTPRUNE_WORKER_NAME ?? `${os.hostname()}-${process.pid}`,
     enginePath: path.resolve(/*turbopackIgnore: true*/ env.CERTPRUNE_ENGINE ?? path.join(process.cwd(), "engine", "bin", "certprune-engine")),
     maxConcurrentRuns: Math.max(1, Number(env.CERTPRUNE_MAX_RUNS ?? defaultConcurrency())),
+    maxConcurrentExports: Math.max(1, Number(env.CERTPRUNE_MAX_EXPORTS ?? 2) || 2),
+    allowedOrigins: allowedOriginsFrom(env.CERTPRUNE_ALLOWED_ORIGINS),
   };
 }
 

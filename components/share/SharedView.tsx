@@ -59,14 +59,17 @@ function SharedRun({ token, run, initialState }: {
   return <RunDashboard run={run} view={view} connection={connection} readOnly shareToken={token} initialState={initialState} onStateChange={writeStateToUrl} />;
 }
 
+const SHARE_RECHECK_MS = 30_000;
+
 /** `query`: the page's URL query; ?round=&layer= there override the link's saved view. */
 export function SharedView({ token, query = {} }: { token: string; query?: Record<string, string | string[] | undefined> }) {
   const trpc = useTRPC();
   const share = useQuery({ ...trpc.shares.view.queryOptions({ token }), retry: false, refetchOnWindowFocus: false });
+  // An open page stops showing the run or comparison soon after the link is revoked.
+  const stillOpen = useQuery({ ...trpc.shares.status.queryOptions({ token }), enabled: share.isSuccess, retry: false, refetchInterval: SHARE_RECHECK_MS });
   if (share.isPending) return <div className="panel empty">Opening the shared link…</div>;
-  if (share.isError) {
-    return <ShareRefused revoked={share.error.data?.code === "FORBIDDEN"} message={share.error.message} />;
-  }
+  if (share.isError) return <ShareRefused revoked={share.error.data?.code === "FORBIDDEN"} message={share.error.message} />;
+  if (stillOpen.isError) return <ShareRefused revoked={stillOpen.error.data?.code === "FORBIDDEN"} message={stillOpen.error.message} />;
   const data = share.data;
   if (data.kind === "comparison" && data.comparison) {
     return (

@@ -14,9 +14,14 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 }
 
 export function fieldErrors(error: z.ZodError): FieldErrors {
-  const out: FieldErrors = {};
+  // Field names come from the request ("constructor", "toString", "__proto__" included):
+  // an object without a prototype has no such keys of its own to collide with.
+  const out: FieldErrors = Object.create(null);
   for (const issue of error.issues) {
-    for (const field of issueFields(issue)) (out[field] ??= []).push(issueMessage(issue));
+    for (const field of issueFields(issue)) {
+      if (!Object.hasOwn(out, field)) out[field] = [];
+      out[field].push(issueMessage(issue));
+    }
   }
   return out;
 }

@@ -11,10 +11,12 @@ import { z } from "zod";
 import { DATASET_INPUTS, datasetsOfShape, shapeText, type Dataset } from "@/lib/datasets";
 import { DATASETS, fieldErrors, RunConfig, type FieldErrors } from "@/lib/protocol";
 import type { User } from "../auth/accounts";
+import { uploadsDir } from "../jobs/runner";
 import { appRouter } from "../routers/_app";
 import type { Services } from "../services";
 import { contextFor, createCallerFactory } from "../trpc";
-import { inspectOnnx, SUPPORTED_OPS, type Inspection } from "./inspect";
+import { SUPPORTED_OPS, type Inspection } from "./inspect";
+import { InspectionLimitError, inspectOffThread, type OffThreadLimits } from "./inspectOffThread";
 import { OnnxFormatError } from "./onnxReader";
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
@@ -51,15 +53,19 @@ export type UploadSettings = z.input<typeof UploadSettings>;
 /** "195.3 KiB", "50.0 MiB" (the upload form formats sizes the same way). */
 export const formatSize = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
-/** Checks the file; throws UploadError naming the problem. Returns what the file holds. */
-export function checkModel(bytes: Uint8Array, limit = maxUploadBytes()): Inspection {
+/**
+ * Checks the file; throws UploadError naming the problem. Returns what the file holds.
+ * The file is read in a worker thread, with a time and memory limit (inspectOffThread).
+ */
+export async function checkModel(bytes: Uint8Array, limit = maxUploadBytes(), readLimits?: OffThreadLimits): Promise<Inspection> {
   if (bytes.byteLength > limit) {
     throw new UploadError(413, `the model is ${formatSize(bytes.byteLength)}; uploads are limited to ${formatSize(limit)} (CERTPRUNE_MAX_UPLOAD_BYTES)`, { model: ["file too large"] });
   }
   let inspection;
   try {
-    inspection = inspectOnnx(bytes);
+    inspection = await inspectOffThread(bytes, readLimits);
   } catch (error) {
+    if (error instanceof InspectionLimitError) throw new UploadError(422, `the model could not be read: ${error.message}`, { model: [error.message] });
     if (!(error instanceof OnnxFormatError)) throw error;
     throw new UploadError(400, `not a valid ONNX model: ${error.message}`, { model: [error.message] });
   }
@@ -115,7 +121,7 @@ export function checkShapes(inspection: Pick<Inspection, "input" | "output">, da
 
 /** Stores the model (content-addressed) and returns its path. */
 function storeModel(dataDir: string, bytes: Uint8Array): string {
-  const folder = path.join(dataDir, "uploads");
+  const folder = uploadsDir(dataDir);
   mkdirSync(folder, { recursive: true });
   const file = path.join(folder, `${createHash("sha256").update(bytes).digest("hex")}.onnx`);
   if (!existsSync(file)) {
@@ -134,7 +140,7 @@ export async function acceptUpload(
 ): Promise<{ runId: string; created: boolean; modelPath: string }> {
   const settings = UploadSettings.safeParse(upload.settings);
   if (!settings.success) throw new UploadError(400, "check the highlighted settings", fieldErrors(settings.error));
-  checkShapes(checkModel(upload.bytes), settings.data.dataset);
+  checkShapes(await checkModel(upload.bytes), settings.data.dataset);
   const modelPath = storeModel(services.settings.dataDir, upload.bytes);
   const { dataset, eps, samples, mode, timeout } = settings.data;
   const config = RunConfig.parse({

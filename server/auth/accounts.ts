@@ -41,9 +41,16 @@ interface UserRow {
 const toUser = (row: UserRow): User => ({ id: row.id, name: row.name, createdAt: row.created_at });
 const tokenHash = (token: string) => createHash("sha256").update(token).digest("hex");
 
+/*
+ * Errors carry a `code` to test for, not only a class: Next.js may evaluate this module
+ * once per route bundle while the services (and so the Accounts that throws) are shared
+ * on globalThis, so `instanceof` against another bundle's copy of the class is false.
+ */
 export class UserExistsError extends Error {
+  readonly code = "USER_EXISTS";
   constructor(name: string) {
     super(`a researcher named "${name}" already exists`);
+    this.name = "UserExistsError";
   }
 }
 
@@ -140,7 +147,12 @@ export class Accounts {
 }
 
 export class SetupDoneError extends Error {
+  readonly code = "SETUP_DONE";
   constructor() {
     super("setup is done: a researcher account exists already. Sign in, or ask an admin to run `certprune user add NAME`");
+    this.name = "SetupDoneError";
   }
 }
+
+/** True for a SetupDoneError from any copy of this module. */
+export const isSetupDone = (error: unknown): error is SetupDoneError => (error as { code?: unknown } | null)?.code === "SETUP_DONE";

@@ -10,7 +10,14 @@ export function sessionTokenFrom(headers: Headers): string | null {
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
     if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim()) || null;
+    if (part.slice(0, eq).trim() !== SESSION_COOKIE) continue;
+    // A session id is base64url; a cookie that is not even valid %-encoding is no session
+    // (the caller is signed out and may sign in again, which replaces the cookie).
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim()) || null;
+    } catch {
+      return null;
+    }
   }
   return null;
 }

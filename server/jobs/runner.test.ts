@@ -3,11 +3,12 @@
  * killed mid-round, cancelling mid-round, retrying (resumes from the last finished
  * phase), deleting, and sweeps sharing their dense round.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunEvent } from "@/lib/protocol";
-import { callerFor, SMOKE_CONFIG, testServices, TWO_ROUNDS, until, waitForStatus } from "../testing";
+import { RunConfig, type RunEvent } from "@/lib/protocol";
+import { runIdOf } from "@/lib/protocol/runId";
+import { callerFor, researcher, SMOKE_CONFIG, testServices, TWO_ROUNDS, until, waitForStatus } from "../testing";
 import type { JobRunner } from "./runner";
 
 let services: ReturnType<typeof testServices>;
@@ -130,6 +131,30 @@ describe("the embedded queue", () => {
   });
 });
 
+describe("faults in one run's folder", () => {
+  it("fails only the run whose folder cannot be written; the next run, by another researcher, still starts", async () => {
+    services = testServices({ CERTPRUNE_MAX_RUNS: "1" });
+    const alice = callerFor(services, "alice");
+    const bob = callerFor(services, "bob");
+    // A plain file where alice's run folder should be: as root, permission bits would not stop the write.
+    const blocked = { ...SMOKE_CONFIG, seed: 41 };
+    mkdirSync(path.join(services.settings.dataDir, "runs"), { recursive: true });
+    writeFileSync(services.runner.runDir(runIdOf(blocked)), "in the way");
+
+    const jammed = await alice.runs.create({ config: blocked });
+    const failed = services.runs.get(jammed.id)!;
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/could not write the run's folder .*run_[0-9a-f]{16}.*(EEXIST|ENOTDIR).*retry the run/);
+    // Retrying while the file is still there fails again, with the same reason, and answers normally.
+    expect((await alice.runs.retry({ id: jammed.id })).status).toBe("failed");
+
+    const next = await bob.runs.create({ config: { ...SMOKE_CONFIG, seed: 42 } });
+    expect(next.created).toBe(true);
+    expect((await waitForStatus(services, next.id, ["finished", "failed"])).status).toBe("finished");
+    expect(services.runs.queued()).toEqual([]);
+  });
+});
+
 describe("bounded and confined inputs", () => {
   it("refuses data folders outside the configured roots, with a field message, and launches nothing", async () => {
     services = testServices({ CERTPRUNE_DATA_ROOTS: "/usr/share/datasets" });
@@ -146,6 +171,32 @@ describe("bounded and confined inputs", () => {
     // Inside a root is fine (the run itself then fails or succeeds on its own).
     const inside = await caller.runs.create({ config: { ...SMOKE_CONFIG, data: { dataset: "synthetic", root: "/usr/share/datasets/x" } } });
     expect(inside.created).toBe(true);
+  });
+
+  it("refuses a model.onnx outside the uploads and data folders without saying whether it exists; a stored one fails unread", async () => {
+    services = testServices({ CERTPRUNE_DATA_ROOTS: "/usr/share/datasets" });
+    const caller = callerFor(services);
+    const onnxConfig = (onnx: string) => ({ ...SMOKE_CONFIG, model: { arch: "onnx" as const, onnx } });
+    const refusals = [];
+    for (const onnx of ["/etc/hostname", "/etc/no-such-file.onnx", `${services.settings.dataDir}/uploads/../certprune.db`, "relative.onnx"]) {
+      const error = await caller.runs.create({ config: onnxConfig(onnx) }).catch((e) => e);
+      expect([onnx, error.code, error.cause.issues[0].path]).toEqual([onnx, "BAD_REQUEST", ["config", "model", "onnx"]]);
+      refusals.push(error.message);
+    }
+    expect(refusals[0]).toMatch(/config\.model\.onnx: model\.onnx may only name a model uploaded to this server/);
+    expect(refusals[1]).toBe(refusals[0]); // a file that exists and one that does not: the same answer
+    expect(refusals[2]).toBe(refusals[0]);
+    expect(refusals[3]).toMatch(/absolute path/);
+    const sweep = await caller.runs.createSweep({ base: onnxConfig("/etc/hostname"), methods: ["Dense"], seeds: [0] }).catch((e) => e);
+    expect(sweep.cause.issues[0].path).toEqual(["base", "model", "onnx"]);
+    expect(services.runs.list()).toEqual([]);
+
+    // A run stored before the check (or written into the database by hand) fails before its engine starts.
+    const stored = services.runs.insert({ id: "run_00000000000000ab", label: "old", config: RunConfig.parse(onnxConfig("/etc/hostname")), owner: researcher(services, "tester") });
+    services.runner.schedule();
+    const failed = services.runs.get(stored.id)!;
+    expect([failed.status, failed.error]).toEqual(["failed", expect.stringMatching(/^model\.onnx: model\.onnx may only name/)]);
+    expect(existsSync(services.runner.runDir(stored.id))).toBe(false);
   });
 
   it("refuses oversized inputs with messages that say the limit", async () => {

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { TERMINAL_STATUSES, type EngineEvent, type RunConfig } from "@/lib/protocol";
 import type { EventBus } from "../events/bus";
+import { configPathProblems, type PathLimits } from "./dataRoots";
 import type { ServerSettings } from "../settings";
 import type { Run, RunStore } from "../store/runs";
 import { EngineProcess } from "./engineProcess";
@@ -45,6 +46,16 @@ export function runDir(dataDir: string, runId: string): string {
   return path.join(dataDir, "runs", runId);
 }
 
+/** Where uploaded models are kept (content-addressed: `<sha256>.onnx`). */
+export function uploadsDir(dataDir: string): string {
+  return path.join(dataDir, "uploads");
+}
+
+/** Where the paths in a run's settings must lie, for this server's settings. */
+export function pathLimits(settings: Pick<ServerSettings, "dataRoots" | "datasetsDir" | "dataDir">): PathLimits {
+  return { dataRoots: settings.dataRoots, datasetsDir: settings.datasetsDir, uploadsDir: uploadsDir(settings.dataDir) };
+}
+
 /** The folder a sweep's runs share (its dense round and initial weights). */
 export function sweepDir(dataDir: string, sweepId: string): string {
   return path.join(dataDir, "sweeps", sweepId);
@@ -61,6 +72,12 @@ export function prepareEngine(dataDir: string, run: { id: string; config: RunCon
   writeFileSync(configPath, JSON.stringify(run.config, null, 2));
   const shared = run.sweepId ? ["--shared", sweepDir(dataDir, run.sweepId)] : [];
   return ["run", "--config", configPath, "--out", dir, ...shared];
+}
+
+/** Why a run could not start because its folder could not be prepared, and what to do. */
+export function preparationFailure(dir: string, error: unknown): string {
+  const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return `could not write the run's folder ${dir} (${reason}: ${(error as Error).message}); free disk space or remove what is in the way, then retry the run`;
 }
 
 export class JobRunner implements Runner {
@@ -141,7 +158,21 @@ export class JobRunner implements Runner {
   }
 
   private launch(run: Run): void {
-    const args = prepareEngine(this.settings.dataDir, run);
+    // The routers refuse such settings; this also stops runs stored before they did.
+    const problems = configPathProblems(run.config, pathLimits(this.settings));
+    if (problems.length) {
+      this.recorder.end(run.id, "failed", problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("; "));
+      return;
+    }
+    let args: string[];
+    try {
+      args = prepareEngine(this.settings.dataDir, run);
+    } catch (error) {
+      // One run whose folder cannot be written (a full disk, a file in its place) fails
+      // with the reason; the queue keeps serving everyone else's runs.
+      this.recorder.end(run.id, "failed", preparationFailure(this.runDir(run.id), error));
+      return;
+    }
     this.recorder.running(run.id);
     let resolveExit!: () => void;
     const active: ActiveRun = {

@@ -11,7 +11,7 @@ import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { EngineEvent } from "@/lib/protocol";
 import { EngineProcess, type EngineExit } from "../jobs/engineProcess";
-import { prepareEngine } from "../jobs/runner";
+import { preparationFailure, prepareEngine, runDir } from "../jobs/runner";
 import type { ServerSettings } from "../settings";
 import { CANCEL_CHANNEL, cancelKey, EVENTS_STREAM, QUEUE_NAME, RunJob, STREAM_MAX_LENGTH, type WorkerMessage } from "./protocol";
 import { connectRedis } from "./redis";
@@ -92,7 +92,15 @@ export class WorkerAgent {
     }
     await this.publish({ kind: "claimed", ...who, takeover: job.attemptsStarted > 1 || job.stalledCounter > 0 });
 
-    const args = prepareEngine(this.settings.dataDir, { id: runId, config: data.config, sweepId: data.sweepId });
+    let args: string[];
+    try {
+      args = prepareEngine(this.settings.dataDir, { id: runId, config: data.config, sweepId: data.sweepId });
+    } catch (error) {
+      // This run fails with the reason; the worker goes on taking others.
+      const failure = preparationFailure(runDir(this.settings.dataDir, runId), error);
+      await this.publish({ kind: "exit", ...who, finished: false, failure, cancelRequested: false, exit: { code: null, signal: null, stderrTail: "" } });
+      return;
+    }
     const gpu = this.freeGpus.shift();
     const env = { ...process.env, CERTPRUNE_DATA: this.settings.datasetsDir, ...(gpu !== undefined ? { CUDA_VISIBLE_DEVICES: gpu } : {}) };
     let finished = false;

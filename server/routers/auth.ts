@@ -5,7 +5,7 @@
  */
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { AnyPassword, NewPassword, SetupDoneError, UserName, type User } from "../auth/accounts";
+import { AnyPassword, isSetupDone, NewPassword, SetupDoneError, UserName, type User } from "../auth/accounts";
 import { clearedSessionCookie, sessionCookie } from "../auth/cookie";
 import { publicProcedure, router, type Context } from "../trpc";
 
@@ -27,21 +27,27 @@ export const authRouter = router({
   signIn: publicProcedure
     .input(z.object({ name: z.string().trim().min(1, "Enter your name").max(64), password: AnyPassword }).strict())
     .mutation(async ({ ctx, input }) => {
-      const { signIns } = ctx.services.accounts;
-      const wait = signIns.waitMs(input.name);
-      if (wait > 0) {
-        const minutes = Math.ceil(wait / 60_000);
+      // Counted before the password is checked, so guesses sent at once cannot all slip past the limit.
+      const attempt = ctx.services.accounts.signIns.reserve(input.name);
+      if (!("failed" in attempt)) {
+        const minutes = Math.ceil(attempt.waitMs / 60_000);
         throw new TRPCError({
           code: "TOO_MANY_REQUESTS",
           message: `too many failed sign-ins for this name: try again in ${minutes} minute${minutes === 1 ? "" : "s"}`,
         });
       }
-      const user = await ctx.services.accounts.authenticate(input.name, input.password);
+      let user: User | null;
+      try {
+        user = await ctx.services.accounts.authenticate(input.name, input.password);
+      } catch (error) {
+        attempt.release();
+        throw error;
+      }
       if (!user) {
-        signIns.failed(input.name);
+        attempt.failed();
         throw new TRPCError({ code: "UNAUTHORIZED", message: "wrong name or password" });
       }
-      signIns.succeeded(input.name);
+      attempt.succeeded();
       return startSession(ctx, user);
     }),
 
@@ -55,11 +61,14 @@ export const authRouter = router({
   setup: publicProcedure
     .input(z.object({ name: UserName, password: NewPassword }).strict())
     .mutation(async ({ ctx, input }) => {
+      const setupDone = () => new TRPCError({ code: "FORBIDDEN", message: new SetupDoneError().message });
+      // Refused before any password is hashed; the insert checks again (two setups at once make one account).
+      if (ctx.services.accounts.count() > 0) throw setupDone();
       try {
         const user = await ctx.services.accounts.add(input.name, input.password, { onlyIfNone: true });
         return startSession(ctx, user);
       } catch (error) {
-        if (error instanceof SetupDoneError) throw new TRPCError({ code: "FORBIDDEN", message: error.message });
+        if (isSetupDone(error)) throw setupDone();
         throw error;
       }
     }),

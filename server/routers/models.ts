@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { EventOf } from "@/lib/protocol";
 import { checkReadAccess } from "../audit/access";
 import { AuditUnavailable, auditRound, readRoundFiles, type AuditResult, type ClaimedFigure } from "../audit/audit";
-import { inspectOnnx } from "../audit/inspect";
+import { InspectionLimitError, inspectOffThread } from "../audit/inspectOffThread";
 import { OnnxFormatError } from "../audit/onnxReader";
 import { AuditStore } from "../audit/store";
 import type { Services } from "../services";
@@ -72,15 +72,16 @@ export function modelPath(services: Services, runId: string, round: number): str
 
 export const modelsRouter = router({
   /** Layers, shapes, parameters and sparsity of a round's model, next to what the engine reported. */
-  inspect: publicProcedure.input(RoundInput).query(({ ctx, input }) => {
+  inspect: publicProcedure.input(RoundInput).query(async ({ ctx, input }) => {
     checkReadAccess(ctx.services, ctx.user, input.runId, input.token);
     const run = runOrThrow(ctx.services, input.runId);
     const file = modelPath(ctx.services, input.runId, input.round);
     let inspection;
     try {
-      inspection = inspectOnnx(readFileSync(file));
+      // Off the event loop: a verified upload's model is whatever its researcher sent.
+      inspection = await inspectOffThread(readFileSync(file));
     } catch (error) {
-      if (!(error instanceof OnnxFormatError)) throw error;
+      if (!(error instanceof OnnxFormatError || error instanceof InspectionLimitError)) throw error;
       throw new TRPCError({ code: "UNPROCESSABLE_CONTENT", message: `round ${input.round}'s model.onnx cannot be read: ${error.message}` });
     }
     const engineLayers = finishedRounds(ctx.services, input.runId).get(input.round)?.layers ?? null;

@@ -8,7 +8,9 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { METHOD_LABELS, RunConfig, TERMINAL_STATUSES, methodLabel, type RunConfigInput } from "@/lib/protocol";
 import { runIdOf } from "@/lib/protocol/runId";
-import { dataRootProblem } from "../jobs/dataRoots";
+import { ownsRun } from "../auth/ownership";
+import { configPathProblems } from "../jobs/dataRoots";
+import { pathLimits } from "../jobs/runner";
 import type { Run } from "../store/runs";
 import { researcherProcedure, router, type Context } from "../trpc";
 
@@ -27,28 +29,29 @@ function findRun(ctx: Context, id: string): Run {
   return run;
 }
 
-/** The run, when the signed-in researcher may change it (runs from before accounts existed: anyone). */
+/** The run, when the signed-in researcher may change it (see ownsRun). */
 function ownRun(ctx: ResearcherContext, id: string, action: string): Run {
   const run = findRun(ctx, id);
-  if (run.owner !== null && run.owner !== ctx.user.name) {
-    throw new TRPCError({ code: "FORBIDDEN", message: `run ${id} was launched by ${run.owner}; only they can ${action} it` });
+  if (!ownsRun(ctx.user, run)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: `run ${id} was launched by ${run.owner}; only that researcher's account can ${action} it` });
   }
   return run;
 }
 
-/** Refuses a `data.root` outside the configured data folders, as a field message. */
-function checkDataRoot(ctx: Context, config: RunConfig, field: (string | number)[]): void {
-  if (config.data.root === null) return;
-  const { dataRoots, datasetsDir } = ctx.services.settings;
-  const problem = dataRootProblem(config.data.root, dataRoots, datasetsDir);
-  if (!problem) return;
-  const path = [...field, "data", "root"];
+/**
+ * Refuses settings whose paths the engine would read outside what this server may read
+ * (data.root, model.onnx), as field messages.
+ */
+function checkPaths(ctx: Context, config: RunConfig, field: (string | number)[]): void {
+  const problems = configPathProblems(config, pathLimits(ctx.services.settings));
+  if (!problems.length) return;
+  const issues = problems.map((p) => ({ path: [...field, ...p.path], message: p.message }));
   // A ZodError made by zod itself (as input validation makes them), so forms show it by field.
   const cause = z
     .unknown()
-    .superRefine((_, issue) => issue.addIssue({ code: "custom", path, message: problem }))
+    .superRefine((_, refinement) => issues.forEach((i) => refinement.addIssue({ code: "custom", ...i })))
     .safeParse(null).error;
-  throw new TRPCError({ code: "BAD_REQUEST", message: `${path.join(".")}: ${problem}`, cause });
+  throw new TRPCError({ code: "BAD_REQUEST", message: issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), cause });
 }
 
 /**
@@ -64,8 +67,9 @@ function launch(
   const id = runIdOf(config);
   const existing = runs.get(id);
   if (existing) {
-    if (options.sweepId) runs.setSweep(id, options.sweepId);
-    const mine = existing.owner === null || existing.owner === ctx.user.name;
+    // Someone else's run with the same settings is answered, never re-tagged or resumed.
+    const mine = ownsRun(ctx.user, existing);
+    if (options.sweepId && mine) runs.setSweep(id, options.sweepId);
     if (mine && (existing.status === "failed" || existing.status === "cancelled")) {
       if (options.priority !== undefined) runs.setPriority(id, options.priority);
       runner.requeue(id);
@@ -80,7 +84,7 @@ function launch(
     config,
     priority: options.priority ?? 0,
     sweepId: options.sweepId ?? null,
-    owner: ctx.user.name,
+    owner: ctx.user,
   });
   runner.requeue(id); // records the 'queued' status event
   runner.schedule();
@@ -107,7 +111,7 @@ export const runsRouter = router({
         .strict(),
     )
     .mutation(({ ctx, input }) => {
-      checkDataRoot(ctx, input.config, ["config"]);
+      checkPaths(ctx, input.config, ["config"]);
       return launch(ctx, input.config, { label: input.label, priority: input.priority });
     }),
 
@@ -139,7 +143,7 @@ export const runsRouter = router({
         }),
     )
     .mutation(({ ctx, input }) => {
-      checkDataRoot(ctx, input.base, ["base"]);
+      checkPaths(ctx, input.base, ["base"]);
       const configs = input.methods.flatMap((label) =>
         input.seeds.map((seed) => {
           const { method, regularizer } = METHOD_LABELS[label];

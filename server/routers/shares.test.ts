@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunEvent } from "@/lib/protocol";
 import { seedRun } from "@/tests/fixtures/syntheticRuns";
-import { callerFor, testServices } from "../testing";
+import { shareForPage } from "../http/sharePage";
+import { callerFor, researcher, testServices } from "../testing";
 
 let services: ReturnType<typeof testServices>;
 afterEach(async () => services?.cleanup());
@@ -69,6 +71,32 @@ describe("share links", () => {
     await expect(events[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 
+  it("answer the share page with 404 for an unknown link and 403 once revoked; an open page learns of it without counting views", async () => {
+    // Next.js sets this from next.config.js's experimental.authInterrupts, which forbidden() needs.
+    const nextConfig = createRequire(import.meta.url)("../../next.config.js") as { experimental?: { authInterrupts?: boolean } };
+    expect(nextConfig.experimental?.authInterrupts).toBe(true);
+    process.env.__NEXT_EXPERIMENTAL_AUTH_INTERRUPTS = "true";
+    const { imp } = seeded();
+    const alice = callerFor(services, "alice");
+    const visitor = callerFor(services, null);
+    const { token, share } = await alice.shares.create({ kind: "run", runId: imp });
+    const digest = (fn: () => unknown) => {
+      try {
+        fn();
+        return "rendered";
+      } catch (error) {
+        return (error as { digest?: string }).digest;
+      }
+    };
+    expect(digest(() => shareForPage(services, token))).toBe("rendered");
+    expect(await visitor.shares.status({ token })).toEqual({ open: true });
+    expect(digest(() => shareForPage(services, randomBytes(32).toString("base64url")))).toBe("NEXT_HTTP_ERROR_FALLBACK;404");
+    await alice.shares.revoke({ id: share.id });
+    expect(digest(() => shareForPage(services, token))).toBe("NEXT_HTTP_ERROR_FALLBACK;403");
+    expect(await code(visitor.shares.status({ token }))).toBe("FORBIDDEN");
+    expect((await alice.shares.list())[0].views).toBe(0);
+  });
+
   it("let a link's visitor read the audit and the models of the runs it names, read-only, until it is revoked", async () => {
     const { imp, random } = seeded();
     const alice = callerFor(services, "alice");
@@ -104,6 +132,25 @@ describe("share links", () => {
     expect(bobs.map((s) => s.runIds)).toEqual([[random]]);
     expect(JSON.stringify(bobs)).not.toMatch(/token/i);
     expect(services.db.prepare(`SELECT COUNT(*) AS n FROM shares`).get()).toEqual({ n: 2 });
+  });
+
+  it("let only a run's owner share it, alone or in a comparison", async () => {
+    const { imp, random, other } = seeded();
+    const alice = researcher(services, "alice");
+    services.db.prepare(`UPDATE runs SET owner = 'alice', owner_id = ? WHERE id IN (?, ?)`).run(alice.id, imp, random);
+    const mallory = callerFor(services, "mallory");
+    const refused = await mallory.shares.create({ kind: "run", runId: imp }).catch((e) => e);
+    expect(refused.code).toBe("FORBIDDEN");
+    expect(refused.message).toMatch(new RegExp(`only a run's owner can share it: ${imp} \\(launched by alice\\)`));
+    expect(await code(mallory.shares.create({ kind: "comparison", runIds: [other, random] }))).toBe("FORBIDDEN");
+    expect(services.db.prepare(`SELECT COUNT(*) AS n FROM shares`).get()).toEqual({ n: 0 });
+    // The owner can; a run from before accounts (no owner) anyone can.
+    expect((await callerFor(services, "alice").shares.create({ kind: "comparison", runIds: [imp, random, other] })).share.runIds).toEqual([imp, random, other]);
+    expect((await mallory.shares.create({ kind: "run", runId: other })).share.runIds).toEqual([other]);
+    // A visitor does not learn who launched a shared run.
+    const { token } = await callerFor(services, "alice").shares.create({ kind: "run", runId: imp });
+    const view = await callerFor(services, null).shares.view({ token });
+    expect(Object.keys(view.run!).filter((k) => /owner|worker/i.test(k))).toEqual([]);
   });
 
   it("refuse to share runs that do not exist, and bad view state, creating nothing", async () => {

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { TERMINAL_STATUSES } from "@/lib/protocol";
 import { DEFAULT_COMPARE_STATE, DEFAULT_RUN_STATE } from "@/lib/viewState";
 import { CompareViewState, RunViewState } from "@/lib/viewStateSchema";
+import { ownsRun } from "../auth/ownership";
 import type { Services } from "../services";
 import { ShareStore, type Share } from "../store/shares";
 import { publicProcedure, researcherProcedure, router } from "../trpc";
@@ -51,6 +52,13 @@ export const sharesRouter = router({
     const runs = runIds.map((id) => ctx.services.runs.get(id));
     const missing = runIds.filter((_, i) => !runs[i]);
     if (missing.length) throw new TRPCError({ code: "NOT_FOUND", message: `no run ${missing.join(", ")}: nothing to share` });
+    // Only a run's owner decides who outside sees it: a link to someone else's run (or a
+    // comparison holding one) would be a link its owner can neither see nor revoke.
+    const others = runs.filter((run) => !ownsRun(ctx.user, run!));
+    if (others.length) {
+      const list = others.map((r) => `${r!.id} (launched by ${r!.owner})`).join(", ");
+      throw new TRPCError({ code: "FORBIDDEN", message: `only a run's owner can share it: ${list}; ask them for a link, or share only your own runs` });
+    }
     const labels = [...new Set(runs.map((r) => r!.label))];
     const title =
       input.title ??
@@ -85,10 +93,19 @@ export const sharesRouter = router({
     }
     const run = ctx.services.runs.get(share.runIds[0]);
     if (!run) throw new TRPCError({ code: "NOT_FOUND", message: "the run this link shows has been deleted" });
-    const { owner: _owner, worker: _worker, ...visible } = run as typeof run & { owner?: unknown; worker?: unknown };
+    const { owner: _owner, ownerId: _ownerId, worker: _worker, ...visible } = run;
     const parsed = RunViewState.safeParse(share.state);
     const state = parsed.success ? parsed.data : DEFAULT_RUN_STATE;
     return { ...meta, kind: "run" as const, state, comparison: null, run: visible };
+  }),
+
+  /**
+   * Whether a link still opens, without counting a view: an open shared page asks every
+   * half minute and turns into the refusal once the link is revoked.
+   */
+  status: publicProcedure.input(z.object({ token: Token }).strict()).query(({ ctx, input }) => {
+    openShare(ctx.services, input.token);
+    return { open: true as const };
   }),
 
   /**

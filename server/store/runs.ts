@@ -27,8 +27,10 @@ export interface Run {
   summary: RunSummary;
   error: string | null;
   sweepId: string | null;
-  /** The researcher who launched it: only they may cancel, retry or delete it. */
+  /** The name of the researcher who launched it (shown; see ownerId for who may change it). */
   owner: string | null;
+  /** The account that launched it: only it may cancel, retry, delete or share the run. */
+  ownerId: number | null;
   /** The worker host running it (multi-host mode), else null. */
   worker: string | null;
   createdAt: number;
@@ -54,6 +56,7 @@ interface RunRow {
   error: string | null;
   sweep_id: string | null;
   owner: string | null;
+  owner_id: number | null;
   worker: string | null;
   created_at: number;
   started_at: number | null;
@@ -73,6 +76,7 @@ function toRun(row: RunRow): Run {
     error: row.error,
     sweepId: row.sweep_id,
     owner: row.owner,
+    ownerId: row.owner_id,
     worker: row.worker,
     createdAt: row.created_at,
     startedAt: row.started_at,
@@ -90,15 +94,16 @@ export class RunStore {
     config: RunConfig;
     priority?: number;
     sweepId?: string | null;
-    owner?: string | null;
+    /** The launching account; null: a run without an owner (any researcher may change it). */
+    owner?: { id: number; name: string } | null;
   }): Run {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO runs (id, label, config, status, priority, sweep_id, owner, created_at, queued_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (id, label, config, status, priority, sweep_id, owner, owner_id, created_at, queued_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
       )
-      .run(run.id, run.label, JSON.stringify(run.config), run.priority ?? 0, run.sweepId ?? null, run.owner ?? null, now, now);
+      .run(run.id, run.label, JSON.stringify(run.config), run.priority ?? 0, run.sweepId ?? null, run.owner?.name ?? null, run.owner?.id ?? null, now, now);
     return this.get(run.id)!;
   }
 

@@ -169,12 +169,12 @@ describe("sharing a run, with its audit and its models", () => {
     await page.getByRole("button", { name: /^Revoke/ }).first().click();
     await page.getByTestId("share-list").locator(".badge.cancelled").waitFor();
 
-    await visitor.goto(`${shareUrl}/inspect?round=1`);
+    expect((await visitor.goto(`${shareUrl}/inspect?round=1`))!.status()).toBe(403);
     await visitor.getByTestId("share-refused").waitFor();
     expect(await visitor.getByTestId("share-refused").textContent()).toMatch(/This link was revoked/);
     expect(await visitor.getByTestId("model-inspector").count()).toBe(0);
     await visitor.screenshot({ path: screenshotPath("sharing-inspector-revoked"), fullPage: true });
-    await visitor.goto(shareUrl);
+    expect((await visitor.goto(shareUrl))!.status()).toBe(403);
     await visitor.getByTestId("share-refused").waitFor();
 
     const download = await fetch(`${app.dashboard.url}/api/models/download?runId=${runId}&round=1&token=${token}`);

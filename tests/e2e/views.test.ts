@@ -175,7 +175,8 @@ describe("views", () => {
     await shot(visitor, "share-run");
 
     // Forged and guessed tokens open nothing.
-    await visitor.goto(`${app.dashboard.url}/share/${randomBytes(32).toString("base64url")}`);
+    const forged = await visitor.goto(`${app.dashboard.url}/share/${randomBytes(32).toString("base64url")}`);
+    expect(forged!.status()).toBe(404);
     await visitor.getByTestId("share-refused").waitFor();
     expect(await visitor.getByTestId("share-refused").textContent()).toMatch(/not valid/);
     await visitorContext.close();
@@ -193,7 +194,7 @@ describe("views", () => {
 
     const visitorContext = await app.browser.newContext({ viewport: LAPTOP });
     const visitor = await visitorContext.newPage();
-    await visitor.goto(shareUrl);
+    expect((await visitor.goto(shareUrl))!.status()).toBe(403);
     await visitor.getByTestId("share-refused").waitFor();
     expect(await visitor.getByTestId("share-refused").textContent()).toMatch(/revoked/);
     expect(await visitor.getByTestId("accuracy-chart").count()).toBe(0);

@@ -8,6 +8,7 @@ import * as runOwner from "./003_run_owner";
 import * as shares from "./004_shares";
 import * as audits from "./005_audits";
 import * as eventsByType from "./006_events_by_type";
+import * as runOwnerId from "./007_run_owner_id";
 
 export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "001_runs", sql: runs.sql },
@@ -16,4 +17,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "004_shares", sql: shares.sql },
   { name: "005_audits", sql: audits.sql },
   { name: "006_events_by_type", sql: eventsByType.sql },
+  { name: "007_run_owner_id", sql: runOwnerId.sql },
 ];

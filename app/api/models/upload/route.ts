@@ -2,10 +2,11 @@
  * POST /api/models/upload (multipart form): a researcher's own ONNX model to verify.
  * Fields: model (the file), dataset, eps (empty: the dataset's), samples, mode, timeout.
  * Answers 201 {runId, path} or {error, fieldErrors} with 400 (bad file or settings),
- * 401 (not signed in) or 413 (too large; refused before the body is read when declared).
+ * 401 (not signed in), 403 (sent from another site's page: server/http/origin.ts) or 413 (too large; refused before the body is read when declared).
  */
 import { sessionTokenFrom } from "@/server/auth/cookie";
 import { acceptUpload, formatSize, maxUploadBytes, UploadError } from "@/server/audit/upload";
+import { crossSiteRefusal } from "@/server/http/origin";
 import { readBounded } from "@/server/http/readBounded";
 import { getServices } from "@/server/services";
 
@@ -20,6 +21,9 @@ const number = (value: FormDataEntryValue | null) => (value === null || String(v
 
 export async function POST(req: Request) {
   const services = getServices();
+  // A multipart form is a "simple" request: browsers send it cross-site without asking first.
+  const crossSite = crossSiteRefusal(req, services.settings.allowedOrigins);
+  if (crossSite) return answer(403, { error: crossSite });
   const user = services.accounts.userForSession(sessionTokenFrom(req.headers));
   if (!user) return answer(401, { error: "sign in first: uploading a model needs a researcher account" });
   const limit = maxUploadBytes();

@@ -2,6 +2,7 @@
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/routers/_app";
+import { crossSiteRefusal } from "@/server/http/origin";
 import { readBoundedText } from "@/server/http/readBounded";
 import { getServices } from "@/server/services";
 import { createContext } from "@/server/trpc";
@@ -16,6 +17,9 @@ async function handler(incoming: Request) {
   let req = incoming;
   let tooLarge = false;
   if (incoming.method === "POST") {
+    // Every mutation is a POST: a cross-site one is refused before its body is read.
+    const crossSite = crossSiteRefusal(incoming, getServices().settings.allowedOrigins);
+    if (crossSite) return Response.json({ error: { message: crossSite, code: -32003, data: { code: "FORBIDDEN", httpStatus: 403 } } }, { status: 403 });
     const body = await readBoundedText(incoming, MAX_BODY_BYTES);
     tooLarge = body === null;
     const headers = new Headers(incoming.headers);

@@ -3,7 +3,8 @@
  * the engine's `export` command (spawned without a shell) writes model.onnx, one
  * VNNLIB property per verification sample and instances.csv into a temporary folder,
  * which is streamed back as <id>-round<K>-vnncomp.zip and then removed. Like every
- * run page, it is for signed-in researchers.
+ * run page, it is for signed-in researchers. At most CERTPRUNE_MAX_EXPORTS exports run at
+ * once (default 2); beyond that a download answers 503 with Retry-After.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -23,7 +24,7 @@ const plain = (status: number, message: string) =>
 
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const { accounts, runs, settings } = getServices();
+  const { accounts, runs, settings, exports } = getServices();
   if (!accounts.userForSession(sessionTokenFrom(request.headers))) {
     return plain(401, "sign in first: bundles are for signed-in researchers");
   }
@@ -37,10 +38,22 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
     return plain(404, `round ${round} of ${id} has no trained network yet; export a round once its training has finished`);
   }
 
+  // Each export is an engine process: a bounded number at once, not one per request.
+  const release = exports.tryTake();
+  if (!release) {
+    const busy = plain(503, `the server is already exporting ${exports.size} bundle${exports.size === 1 ? "" : "s"}; try again in a minute (CERTPRUNE_MAX_EXPORTS)`);
+    busy.headers.set("retry-after", "30");
+    return busy;
+  }
   const outDir = await mkdtemp(path.join(os.tmpdir(), `certprune-bundle-${id}-`));
   const remove = () => void rm(outDir, { recursive: true, force: true });
-  const exported = await runExport(settings.enginePath, ["export", "--run", folder, "--round", String(round), "--out", outDir],
-    { ...process.env, CERTPRUNE_DATA: settings.datasetsDir }, request.signal);
+  let exported;
+  try {
+    exported = await runExport(settings.enginePath, ["export", "--run", folder, "--round", String(round), "--out", outDir],
+      { ...process.env, CERTPRUNE_DATA: settings.datasetsDir }, request.signal);
+  } finally {
+    release();
+  }
   if (!exported.ok) {
     remove();
     return plain(exported.aborted ? 499 : 500, `the engine could not export round ${round}: ${exported.message}`);

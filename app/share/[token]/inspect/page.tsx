@@ -1,9 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { ModelInspector } from "@/components/inspect/ModelInspector";
-import { ShareRefused } from "@/components/share/SharedView";
 import { getServices } from "@/server/services";
-import { ShareStore } from "@/server/store/shares";
+import { shareForPage } from "@/server/http/sharePage";
 import "../../../views.css";
 
 // The token is in the URL: keep it out of search engines and out of Referer headers.
@@ -22,9 +21,7 @@ export default async function SharedInspectPage({ params, searchParams }: {
 }) {
   const { token } = await params;
   const { round, run } = await searchParams;
-  const share = new ShareStore(getServices().db).byToken(token);
-  if (!share) return <ShareRefused revoked={false} message="this share link is not valid: check that it was copied whole" />;
-  if (share.revokedAt !== null) return <ShareRefused revoked message="this share link was revoked by the researcher who made it" />;
+  const share = shareForPage(getServices(), token); // 404 or 403 (../not-found.tsx, ../forbidden.tsx)
   const runId = run && share.runIds.includes(run) ? run : share.runIds[0];
   const k = Number(round ?? 0);
   return (
