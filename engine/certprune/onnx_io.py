@@ -5,32 +5,31 @@
 
 Exported graphs take NCHW input of shape (N, C, H, W) (N symbolic); VNNLIB variable
 X_i is element i of that input flattened per sample (i = c*H*W + h*W + w), as VNN-COMP
-tools read it. The importer accepts chains of Conv, Gemm, MatMul, Add, Sub, Mul, Div
-(with constants), Relu, Flatten, Reshape, BatchNormalization, Constant and Identity;
-anything else is reported as ``unsupported ONNX operator <name> at node <n>``.
+tools read it. The importer accepts chains of the operators listed in
+engine/schemas/onnx-operators.json (the op table is certprune/onnx/ops.py: linear maps
+with constant operands, Relu, padding, pooling, reshapes and transposes; shape
+arithmetic on constants is evaluated); anything else is reported as
+``unsupported ONNX operator <name> at node <n>``.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from .bounds.layers import ElementwiseAffine, Reshape
+from .onnx.ops import OnnxError  # one class for the importer and its op table
 
 OPSET = 13
 # One list for the engine and the server's inspector (engine/schemas/onnx-operators.json).
 with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas",
                        "onnx-operators.json"), encoding="utf-8") as _f:
     SUPPORTED_OPS = tuple(json.load(_f)["operators"])
-
-
-class OnnxError(ValueError):
-    """An ONNX model that cannot be read or is outside the supported subset."""
 
 
 # --------------------------------------------------------------------------- export
@@ -127,14 +126,18 @@ def _int_const(inits: list, name: str, values) -> str:
 def load_onnx(path: str) -> Tuple[nn.Sequential, Tuple[int, ...]]:
     """Read an ONNX model as a flat float32 nn.Sequential in eval mode.
 
-    Returns (model, per-sample input shape). Raises OnnxError with a clear message for
-    unreadable files, unsupported operators and graphs that are not a simple chain.
+    Returns (model, per-sample input shape): the ONNX input's shape without a leading
+    batch axis of 1 or a symbolic one ([N, 3, 32, 32] -> (3, 32, 32), [1, 5] -> (5,),
+    [5] -> (5,)). The op table is certprune/onnx/ops.py. Raises OnnxError with a clear
+    message for unreadable files, unsupported operators and graphs that are not a chain.
     """
-    import onnx
-    from onnx import numpy_helper
+    from .onnx.layers import Fused, OnnxSequential
+    from .onnx.constants import CONSTANT_OPS
+    from .onnx.ops import OP_TABLE, Flow, Node
+    from .onnx.proto import attribute_value, read_model, to_array
 
     try:
-        proto = onnx.load(path)
+        proto = read_model(path)
     except FileNotFoundError:
         raise OnnxError(f"ONNX model {path} does not exist") from None
     except Exception as exc:  # protobuf decode errors come in several types
@@ -142,67 +145,106 @@ def load_onnx(path: str) -> Tuple[nn.Sequential, Tuple[int, ...]]:
     graph = proto.graph
     if len(graph.node) == 0:
         raise OnnxError(f"ONNX model {path} has no nodes (empty or not an ONNX file)")
-    constants: Dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    opset = max([o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] or [1])
+    constants: Dict[str, np.ndarray] = {t.name: to_array(t) for t in graph.initializer}
     inputs = [i for i in graph.input if i.name not in constants]
     if len(inputs) != 1:
         raise OnnxError(f"ONNX model {path} must have exactly one input, found {len(inputs)}")
     if len(graph.output) != 1:
         raise OnnxError(f"ONNX model {path} must have exactly one output, found {len(graph.output)}")
-    dims = inputs[0].type.tensor_type.shape.dim
-    shape = [d.dim_value if d.HasField("dim_value") else -1 for d in dims]
-    if len(shape) < 2 or any(s <= 0 for s in shape[1:]):
-        raise OnnxError(f"ONNX input {inputs[0].name} has shape {shape}; expected (batch, ...) with fixed "
-                        f"sample dimensions")
-    input_shape = tuple(shape[1:])
+    flow = Flow(_input_shape(inputs[0]))
+    input_shape = flow.sample
 
     layers: List[nn.Module] = []
-    current = inputs[0].name
-    aliases = {current}
-    shape = input_shape  # per-sample shape flowing along the chain
+    fused = []  # (start, end, fast module) spans of layers with a faster equivalent forward
+    aliases = {inputs[0].name}
+    shapes = {inputs[0].name: flow.full}  # ONNX shape (batch size 1) of every data tensor so far, for Shape
     for n, node in enumerate(graph.node):
         where = f"node {n}" + (f" ({node.name})" if node.name else "")
         op = node.op_type
         if op not in SUPPORTED_OPS or (node.domain not in ("", "ai.onnx")):
             raise OnnxError(f"unsupported ONNX operator {op} at {where}")
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-        if op == "Constant":
-            constants[node.output[0]] = _constant_value(attrs, where)
-            continue
-        data = [i for i in node.input if i and i not in constants]
+        attrs = {a.name: attribute_value(a) for a in node.attribute}
+        view = Node(op, list(node.input), list(node.output), attrs, where, opset, constants)
+        present = [i for i in node.input if i]
+        try:
+            if op == "Constant":
+                constants[node.output[0]] = _constant_value(attrs, where)
+                continue
+            if op == "Shape":
+                if present[0] not in shapes and present[0] not in constants:
+                    raise OnnxError(f"Shape at {where} reads {present[0]}, which is not a tensor of the chain")
+                full = shapes[present[0]] if present[0] in shapes else constants[present[0]].shape
+                start, end = int(attrs.get("start", 0)), attrs.get("end")
+                constants[node.output[0]] = np.asarray(full[start:None if end is None else int(end)],
+                                                       dtype=np.int64)
+                continue
+            if present and all(i in constants for i in present) and CONSTANT_OPS.get(op) is not None:
+                constants[node.output[0]] = np.asarray(CONSTANT_OPS[op](view, [constants[i] for i in present]))
+                continue
+        except OnnxError:
+            raise
+        except Exception as exc:
+            raise OnnxError(f"cannot evaluate the constant {op} at {where}: {type(exc).__name__}: {exc}") from None
+        data = [i for i in present if i not in constants]
         if len(data) != 1 or data[0] not in aliases:
             raise OnnxError(f"unsupported graph structure at {where} ({op}): each node must take the previous "
                             f"node's output plus constants (a simple chain); got inputs {list(node.input)}")
-        if op == "Identity":
-            aliases.add(node.output[0])
-            continue
-        if op not in ("Add", "Sub", "Mul", "Div") and node.input[0] != data[0]:
+        if op not in OP_TABLE:
+            raise OnnxError(f"unsupported ONNX operator {op} at {where} (supported only on constants)")
+        if op not in ("Add", "Sub", "Mul", "Div", "Concat") and node.input[0] != data[0]:
             raise OnnxError(f"{op} at {where} must take the data as its first input")
         try:
-            layer = _layer_for(op, node, attrs, constants, where, shape)
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            if isinstance(exc, OnnxError):
-                raise
+            new_layers, new_flow = OP_TABLE[op](view, flow)
+        except OnnxError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as exc:
             raise OnnxError(f"malformed {op} at {where}: {type(exc).__name__}: {exc}") from None
+        plain = [m for item in new_layers for m in (item.layers if isinstance(item, Fused) else [item])]
         try:
             with torch.no_grad():
-                out_shape = tuple(layer(torch.zeros(1, *shape)).shape[1:])
+                out_shape = tuple(nn.Sequential(*plain)(torch.zeros(1, *flow.sample)).shape[1:])
         except Exception as exc:
-            raise OnnxError(f"{op} at {where} cannot take inputs of shape {shape}: {exc}") from None
-        if op in ("Add", "Sub", "Mul", "Div") and out_shape != shape:
-            raise OnnxError(f"{op} at {where}: its constant changes the shape {shape} -> {out_shape}; only "
-                            f"element-wise constants are supported")
-        layers.append(layer)
-        shape = out_shape
-        aliases = {node.output[0]}
+            raise OnnxError(f"{op} at {where} cannot take inputs of shape {list(flow.full)}: {exc}") from None
+        if out_shape != new_flow.sample:  # a builder's bug, never a silent wrong model
+            raise OnnxError(f"{op} at {where}: internal shape mismatch {out_shape} != {new_flow.sample}")
+        for item in new_layers:
+            if isinstance(item, Fused):
+                _check_fused(item, flow, where, op)
+                fused.append((len(layers), len(layers) + len(item.layers), item.fast))
+                layers += item.layers
+            else:
+                layers.append(item)
+        flow = new_flow
+        # Identity keeps the data as it is: both names stay usable. Anything else (even a
+        # reshape that needs no layer) gives a new ONNX shape: only its output continues.
+        aliases = aliases | {node.output[0]} if op in ("Identity", "Dropout") else {node.output[0]}
+        shapes[node.output[0]] = flow.full
     if graph.output[0].name not in aliases:
         raise OnnxError(f"ONNX output {graph.output[0].name} is not produced by the last node of the chain")
-    return nn.Sequential(*layers).eval(), input_shape
+    if len(flow.sample) != 1:  # outputs Y_j are the flattened output (VNN-COMP)
+        layers.append(Reshape((math.prod(flow.sample),)))
+    return OnnxSequential(*layers, fused=fused).eval(), input_shape
+
+
+def _check_fused(item, flow, where: str, op: str) -> None:
+    """A fused shortcut must compute what its layers compute (on inputs the data can take;
+    the tolerance covers float32 rounding)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(2, *flow.sample, generator=gen)
+    if not flow.nonnegative:
+        x = x * 2 - 1
+    with torch.no_grad():  # float32: torch's float64 grouped convolutions are very slow on CPU
+        slow = nn.Sequential(*item.layers)(x)
+        fast = item.fast(x)
+    if slow.shape != fast.shape or not torch.allclose(slow, fast, rtol=1e-5, atol=1e-5):
+        raise OnnxError(f"{op} at {where}: internal error, its fast forward differs from its layers")
 
 
 def _constant_value(attrs: dict, where: str) -> np.ndarray:
-    from onnx import numpy_helper
+    from .onnx.proto import to_array
     if "value" in attrs:
-        return numpy_helper.to_array(attrs["value"])
+        return to_array(attrs["value"])
     for key in ("value_float", "value_int"):
         if key in attrs:
             return np.asarray(attrs[key])
@@ -212,106 +254,22 @@ def _constant_value(attrs: dict, where: str) -> np.ndarray:
     raise OnnxError(f"Constant at {where} has no supported value attribute")
 
 
-def _tensor(value: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(np.array(value, dtype=np.float32))
-
-
-def _layer_for(op: str, node, attrs: dict, constants: Dict[str, np.ndarray], where: str,
-               shape: Tuple[int, ...]) -> nn.Module:
-    """The torch layer for one ONNX node whose data input has per-sample shape ``shape``."""
-    ins = list(node.input)  # the caller checked: exactly one of them is data, the rest constants
-    if op == "Relu":
-        return nn.ReLU()
-    if op == "Flatten":
-        if int(attrs.get("axis", 1)) != 1:
-            raise OnnxError(f"Flatten at {where} uses axis={attrs.get('axis')}; only axis=1 is supported")
-        return nn.Flatten()
-    if op == "Reshape":
-        target = [int(v) for v in np.asarray(constants[ins[1]]).reshape(-1)]
-        if not target or target[0] not in (-1, 0, 1):
-            raise OnnxError(f"Reshape at {where} to {target} changes the batch axis; only per-sample reshapes "
-                            f"(shape[0] in -1, 0, 1) are supported")
-        rest = target[1:]
-        if any(v == 0 or v < -1 for v in rest) or sum(v == -1 for v in rest) > 1:
-            raise OnnxError(f"Reshape at {where} to {target}: only positive sizes and one -1 are supported")
-        size, known = math.prod(shape), math.prod(v for v in rest if v != -1)
-        if -1 in rest:
-            if known == 0 or size % known:
-                raise OnnxError(f"Reshape at {where} cannot reshape {shape} to {target}")
-            rest = [size // known if v == -1 else v for v in rest]
-        if math.prod(rest) != size:
-            raise OnnxError(f"Reshape at {where} cannot reshape a sample of shape {shape} to {rest}")
-        return Reshape(rest)
-    if op in ("Gemm", "MatMul") and len(shape) != 1:
-        raise OnnxError(f"{op} at {where} receives per-sample shape {shape}; add a Flatten before it")
-    if op == "Gemm":
-        if int(attrs.get("transA", 0)):
-            raise OnnxError(f"Gemm at {where} uses transA=1, which is not supported")
-        w = np.asarray(constants[ins[1]], dtype=np.float64) * float(attrs.get("alpha", 1.0))
-        weight = w if int(attrs.get("transB", 0)) else w.T  # (out, in)
-        layer = nn.Linear(weight.shape[1], weight.shape[0], bias=True)
-        bias = np.zeros(weight.shape[0])
-        if len(ins) > 2 and ins[2]:
-            bias = np.broadcast_to(np.asarray(constants[ins[2]], dtype=np.float64) * float(attrs.get("beta", 1.0)),
-                                   (weight.shape[0],))
-        with torch.no_grad():
-            layer.weight.copy_(_tensor(weight))
-            layer.bias.copy_(_tensor(bias))
-        return layer
-    if op == "MatMul":
-        if ins[0] in constants:
-            raise OnnxError(f"MatMul at {where} multiplies a constant by the data; only data @ constant is supported")
-        w = np.asarray(constants[ins[1]])
-        if w.ndim != 2:
-            raise OnnxError(f"MatMul at {where} has a {w.ndim}-d constant; only matrices are supported")
-        layer = nn.Linear(w.shape[0], w.shape[1], bias=True)
-        with torch.no_grad():
-            layer.weight.copy_(_tensor(w.T))
-            layer.bias.zero_()
-        return layer
-    if op == "Conv":
-        w = np.asarray(constants[ins[1]])
-        if w.ndim != 4:
-            raise OnnxError(f"Conv at {where} has a {w.ndim}-d kernel; only 2-d convolutions are supported")
-        if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-            raise OnnxError(f"Conv at {where} uses auto_pad; write explicit pads instead")
-        if int(attrs.get("group", 1)) != 1:
-            raise OnnxError(f"Conv at {where} uses group={attrs.get('group')}; only group=1 is supported")
-        pads = list(attrs.get("pads", [0, 0, 0, 0]))
-        if pads[0] != pads[2] or pads[1] != pads[3]:
-            raise OnnxError(f"Conv at {where} pads {pads} asymmetrically; only symmetric padding is supported")
-        layer = nn.Conv2d(w.shape[1], w.shape[0], tuple(w.shape[2:]), stride=tuple(attrs.get("strides", [1, 1])),
-                          padding=(pads[0], pads[1]), dilation=tuple(attrs.get("dilations", [1, 1])), bias=True)
-        with torch.no_grad():
-            layer.weight.copy_(_tensor(w))
-            layer.bias.copy_(_tensor(constants[ins[2]]) if len(ins) > 2 and ins[2] else torch.zeros(w.shape[0]))
-        return layer
-    if op == "BatchNormalization":
-        scale, bias, mean, var = (np.asarray(constants[i], dtype=np.float64) for i in ins[1:5])
-        eps = float(attrs.get("epsilon", 1e-5))
-        factor = scale / np.sqrt(var + eps)
-        view = (-1,) + (1,) * (len(shape) - 1)  # the channel axis is axis 1 of (N, C, ...)
-        return ElementwiseAffine(_tensor(factor.reshape(view)), _tensor((bias - mean * factor).reshape(view)))
-    if op in ("Add", "Sub", "Mul", "Div"):
-        const_name = ins[1] if ins[1] in constants else ins[0]
-        c = np.asarray(constants[const_name], dtype=np.float64)
-        data_first = ins[0] not in constants
-        one, zero = np.ones_like(c), np.zeros_like(c)
-        if op == "Add":
-            scale, shift = one, c
-        elif op == "Mul":
-            scale, shift = c, zero
-        elif op == "Sub":
-            scale, shift = (one, -c) if data_first else (-one, c)
-        else:
-            if not data_first:
-                raise OnnxError(f"Div at {where} divides a constant by the data, which is not piecewise linear")
-            if np.any(c == 0):
-                raise OnnxError(f"Div at {where} divides by zero")
-            scale, shift = 1.0 / c, zero
-        return ElementwiseAffine(_tensor(scale), _tensor(shift))
-    raise OnnxError(f"unsupported ONNX operator {op} at {where}")
-
+def _input_shape(value_info) -> Tuple[int, ...]:
+    """The ONNX input's shape at batch size 1: a symbolic (or unknown) first axis counts as 1."""
+    dims = value_info.type.tensor_type.shape.dim
+    shape = [d.dim_value if d.HasField("dim_value") else -1 for d in dims]
+    named = [d.dim_param or "?" for d in dims]
+    if not shape:
+        raise OnnxError(f"ONNX input {value_info.name} has no shape (rank 0 or unknown); expected a tensor "
+                        f"such as [1, n] or [1, C, H, W]")
+    if shape[0] <= 0:
+        shape[0] = 1  # the batch axis ('N', 'unk__17', ...)
+    bad = [i for i, s in enumerate(shape) if s <= 0]
+    if bad:
+        raise OnnxError(f"ONNX input {value_info.name} has shape "
+                        f"{[s if s > 0 else named[i] for i, s in enumerate(shape)]}: axis {bad[0]} is symbolic; "
+                        f"only the first (batch) axis may be")
+    return tuple(shape)
 
 
 # --------------------------------------------------------------------------- benchmark bundle

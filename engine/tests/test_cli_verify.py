@@ -153,3 +153,63 @@ def test_real_commands_via_subprocess(instance):
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert all(c["lower"] > 0 for c in report["constraints"]) and all(c["proven"] for c in report["clauses"])
+
+
+def _union_vnnlib(path, boxes, label, num_classes=3):
+    """An input region that is a union of boxes (ACAS Xu prop_6's form)."""
+    n = boxes[0][0].size
+    lines = [f"(declare-const X_{i} Real)" for i in range(n)] + [f"(declare-const Y_{j} Real)" for j in range(num_classes)]
+    cases = []
+    for lo, hi in boxes:
+        atoms = " ".join(f"(<= X_{i} {float(h)!r}) (>= X_{i} {float(l)!r})" for i, (l, h) in enumerate(zip(lo, hi)))
+        cases.append(f"(and {atoms})")
+    lines.append("(assert (or " + " ".join(cases) + "))")
+    lines.append("(assert (or " + " ".join(f"(and (>= Y_{j} Y_{label}))" for j in range(num_classes) if j != label) + "))")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def test_union_of_boxes_is_unsat_only_if_every_box_is(instance, capsys, tmp_path):
+    x, label = instance["x"].numpy().reshape(-1), instance["label"]
+    tight = ((x - 1e-3).clip(0, 1), (x + 1e-3).clip(0, 1))
+    tight2 = ((x - 2e-3).clip(0, 1), (x - 1e-3).clip(0, 1))
+    wide = (np.zeros_like(x), np.ones_like(x))
+    both_robust = _union_vnnlib(str(tmp_path / "robust.vnnlib"), [tight, tight2], label)
+    assert verify_cmd.main(Args(onnx=instance["onnx"], vnnlib=both_robust)) == 0
+    assert capsys.readouterr().out.strip() == "unsat"
+    one_broken = _union_vnnlib(str(tmp_path / "broken.vnnlib"), [tight, wide], label)
+    assert verify_cmd.main(Args(onnx=instance["onnx"], vnnlib=one_broken)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sat\n")
+    xs, ys = _parse_counterexample(out[4:])
+    assert max(ys[j] for j in range(3) if j != label) >= ys[label]
+    assert not np.all((xs >= tight[0] - 1e-7) & (xs <= tight[1] + 1e-7)), "the robust box has no counterexample"
+
+
+def test_flat_rank_one_input(capsys, tmp_path):
+    """An ONNX input of shape [n] (no batch axis), as some VNN-COMP networks have."""
+    from onnx import numpy_helper
+    rng = np.random.default_rng(2)
+    w1, b1, w2 = rng.normal(size=(4, 6)), rng.normal(size=6), rng.normal(size=(6, 3))
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Add", ["h", "b1"], ["h2"]),
+         helper.make_node("Relu", ["h2"], ["r"]), helper.make_node("MatMul", ["r", "w2"], ["y"])], "flat",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
+        initializer=[numpy_helper.from_array(v.astype(np.float32), k) for k, v in (("w1", w1), ("b1", b1), ("w2", w2))])
+    path = str(tmp_path / "flat.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    x = rng.uniform(size=4)
+    label = int(np.argmax(np.maximum(x @ w1 + b1, 0) @ w2))
+    spec = write_vnnlib(str(tmp_path / "p.vnnlib"), x - 1e-4, x + 1e-4, label, 3)
+    assert verify_cmd.main(Args(onnx=path, vnnlib=spec)) == 0
+    assert capsys.readouterr().out.strip() == "unsat"
+
+
+def test_box_is_rounded_outwards_to_float32():
+    lower = np.array([0.1, -0.3, 1 / 3, 0.5])
+    upper = np.array([0.2, -0.1, 2 / 3, 0.5])
+    lo, hi = verify_cmd.box_tensors(lower, upper, (4,), "cpu")
+    assert np.all(lo.double().numpy().reshape(-1) <= lower) and np.all(hi.double().numpy().reshape(-1) >= upper)
+    assert float(lo[0, 3]) == 0.5 and float(hi[0, 3]) == 0.5  # exact values stay exact
