@@ -22,7 +22,7 @@
  *   reports (tens of seconds to the timeout per sample on a GPU).
  */
 import type { RunConfig } from "./protocol";
-import { plannedRounds } from "./runProgress";
+import { plannedRounds } from "./run/progress";
 
 type Shape = "1x16x16" | "1x28x28" | "3x32x32";
 /** The built-in networks; an uploaded ONNX model is verified only (no training), costed like cnn7. */

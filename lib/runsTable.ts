@@ -2,7 +2,7 @@
  * The runs overview as pure functions: search, filter, sort and group runs into table
  * rows, and the CSV of what the table shows. The page only renders what these return.
  */
-import { flattenConfig, formatSetting } from "./compare";
+import { flattenConfig, formatSetting } from "./compare/settings";
 import { toCsv } from "./csv";
 import type { RunConfig, RunStatus } from "./protocol";
 import { DEFAULT_SETTINGS as DEFAULT_CONFIG } from "./protocol/defaults";

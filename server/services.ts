@@ -1,5 +1,5 @@
 /**
- * The server's long-lived parts (database, event bus, job runner), created once per
+ * The server's long-lived parts (database, every store, event bus, job runner), created once per
  * process. They live on globalThis rather than in module state because Next.js may
  * evaluate modules more than once (hot reload, separate route bundles).
  */
@@ -9,14 +9,21 @@ import { JobRunner, type Runner } from "./jobs/runner";
 import { Slots } from "./jobs/slots";
 import { BullRunner } from "./queue/bullRunner";
 import { readSettings, type ServerSettings } from "./settings";
+import { AuditStore } from "./store/audits";
 import { openDatabase, type DB } from "./store/db";
+import { ResultQueries } from "./store/results";
 import { RunStore } from "./store/runs";
+import { ShareStore } from "./store/shares";
 
 export interface Services {
   settings: ServerSettings;
   db: DB;
   accounts: Accounts;
   runs: RunStore;
+  /** Per-round results and sample outcomes of runs, for comparisons. */
+  results: ResultQueries;
+  shares: ShareStore;
+  audits: AuditStore;
   bus: EventBus;
   runner: Runner;
   /** Bundle exports running now (each is an engine process), bounded by settings.maxConcurrentExports. */
@@ -30,7 +37,18 @@ export function createServices(settings: ServerSettings = readSettings()): Servi
   const bus = new EventBus();
   // One machine: engines run here. Several GPU hosts: `certprune worker` agents run them.
   const runner = settings.queue === "bullmq" ? new BullRunner(runs, bus, settings) : new JobRunner(runs, bus, settings);
-  return { settings, db, accounts, runs, bus, runner, exports: new Slots(settings.maxConcurrentExports) };
+  return {
+    settings,
+    db,
+    accounts,
+    runs,
+    results: new ResultQueries(db),
+    shares: new ShareStore(db),
+    audits: new AuditStore(db),
+    bus,
+    runner,
+    exports: new Slots(settings.maxConcurrentExports),
+  };
 }
 
 const KEY = Symbol.for("certprune.services");

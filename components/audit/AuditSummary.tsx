@@ -8,10 +8,10 @@
  *   <AuditSummary runId={run.id} round={k} token={token} />   // share pages (the link's token)
  */
 import { useQuery } from "@tanstack/react-query";
+import { pct } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc/react";
 import styles from "./audit.module.css";
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export function AuditSummary({ runId, round, token }: { runId: string; round: number; token?: string }) {

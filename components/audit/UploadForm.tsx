@@ -9,12 +9,10 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { DATASET_INPUTS, shapeText } from "@/lib/datasets";
 import { DATASETS } from "@/lib/protocol/names";
-import { sentence } from "@/components/compare/format";
+import { formatSize, sentence } from "@/lib/format";
 import styles from "./audit.module.css";
 
 type FieldErrors = Record<string, string[]>;
-/** As the server words sizes (server/audit/upload.ts formatSize). */
-const size = (b: number) => (b < 1024 * 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 1024 / 1024).toFixed(1)} MiB`);
 
 function Field({ name, label, help, errors, children }: { name: string; label: string; help: string; errors: FieldErrors; children: React.ReactNode }) {
   const problems = errors[name];
@@ -41,7 +39,7 @@ export function UploadForm({ maxBytes }: { maxBytes: number }) {
     setFieldErrors({});
     if (!(file instanceof File) || file.size === 0) return setFieldErrors({ model: ["choose an ONNX file"] });
     if (file.size > maxBytes) {
-      setError(`the file ${file.name} is ${size(file.size)}; uploads are limited to ${size(maxBytes)}`);
+      setError(`the file ${file.name} is ${formatSize(file.size)}; uploads are limited to ${formatSize(maxBytes)}`);
       return setFieldErrors({ model: ["file too large"] });
     }
     setBusy(true);
@@ -64,7 +62,7 @@ export function UploadForm({ maxBytes }: { maxBytes: number }) {
   return (
     <form className={`panel form ${styles.upload}`} onSubmit={submit} aria-label="Upload a model" noValidate>
       {error && <div className="alert" role="alert" data-testid="upload-error" style={{ gridColumn: "1 / -1" }}>{sentence(error)}</div>}
-      <Field name="model" label="ONNX model" help={`input (N, C, H, W) in [0, 1], one logit per class; Conv, Gemm, MatMul, ReLU, … up to ${size(maxBytes)}`} errors={fieldErrors}>
+      <Field name="model" label="ONNX model" help={`input (N, C, H, W) in [0, 1], one logit per class; Conv, Gemm, MatMul, ReLU, … up to ${formatSize(maxBytes)}`} errors={fieldErrors}>
         <input id="upload-model" name="model" type="file" accept=".onnx,application/octet-stream" />
       </Field>
       <Field name="dataset" label="Dataset" help="the test images to verify on: the model must take exactly their shape (channels x height x width)" errors={fieldErrors}>

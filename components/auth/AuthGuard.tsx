@@ -8,7 +8,7 @@ import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, type ReactNode } from "react";
 import { useTRPC } from "@/lib/trpc/react";
-import { isPublicPath, type Me } from "./session";
+import { isPublicPath, type Me } from "@/lib/session";
 
 export function useMe(initialMe?: Me) {
   const trpc = useTRPC();

@@ -4,7 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/lib/trpc/react";
 import { useMe } from "./AuthGuard";
-import type { Me } from "./session";
+import type { Me } from "@/lib/session";
 
 export function UserMenu({ initialMe }: { initialMe: Me }) {
   const trpc = useTRPC();

@@ -6,12 +6,12 @@
  */
 import { memo, type ReactNode } from "react";
 import { CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, useXAxisScale, useYAxisScale, XAxis, YAxis } from "recharts";
-import type { Series, SeriesPoint, Stat } from "@/lib/compare";
+import type { Series, SeriesPoint, Stat } from "@/lib/compare/series";
 import { METRICS } from "./metrics";
 import type { CompareMetric } from "@/lib/viewState";
 import { ChartFrame, Legend } from "@/components/charts/ChartFrame";
 import { AXIS_STYLE, fitDomain, mergeByX, ratioAxis, TooltipBox, tooltipPoints } from "./chartParts";
-import { pct, ratio } from "./format";
+import { pct, ratio } from "@/lib/format";
 
 export { METRICS };
 

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useState } from "react";
-import type { CompareResult } from "@/lib/compare";
+import type { CompareResult } from "@/lib/compare/api";
 import { useTRPC } from "@/lib/trpc/react";
 import { compareQuery, type CompareViewState } from "@/lib/viewState";
 import { ShareButton } from "../share/ShareButton";

@@ -5,7 +5,10 @@
  * differ. Read-only when shared (no `onState`: the saved view is shown as it was).
  */
 import { useCallback, useMemo, useRef, type ReactNode } from "react";
-import { aggregateSeries, roundsRecords, tableRecords, tableRows, type CompareResult } from "@/lib/compare";
+import type { CompareResult } from "@/lib/compare/api";
+import { roundsRecords, tableRecords } from "@/lib/compare/export";
+import { aggregateSeries } from "@/lib/compare/series";
+import { tableRows } from "@/lib/compare/tableOne";
 import { toCsv } from "@/lib/csv";
 import { COMPARE_METRICS, type CompareMetric, type CompareViewState } from "@/lib/viewState";
 import Link from "next/link";

@@ -2,10 +2,10 @@
 /** How much of one layer each method keeps, round by round (the layer is part of the view's state). */
 import { memo } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { Series } from "@/lib/compare";
+import type { Series } from "@/lib/compare/series";
 import { ChartFrame } from "@/components/charts/ChartFrame";
 import { AXIS_STYLE, mergeByX, TooltipBox, tooltipPoints } from "./chartParts";
-import { pct } from "./format";
+import { pct } from "@/lib/format";
 
 interface Point { x: number; round: number; y: number; series: string; color: string }
 

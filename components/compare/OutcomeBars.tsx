@@ -10,9 +10,10 @@
  * <title>, so hovering shows its figures.
  */
 import { memo } from "react";
-import { OUTCOMES, type Outcome, type Series } from "@/lib/compare";
+import { type Outcome, OUTCOMES } from "@/lib/compare/api";
+import type { Series } from "@/lib/compare/series";
 import { ChartFrame } from "@/components/charts/ChartFrame";
-import { pct, ratio } from "./format";
+import { pct, ratio } from "@/lib/format";
 
 export const OUTCOME_COLORS: Record<Outcome, string> = {
   verified: "#2e9e5b",

@@ -1,7 +1,8 @@
 "use client";
 /** The compared series' settings side by side; by default only those that differ. */
 import { memo } from "react";
-import { settingsTable, type Series } from "@/lib/compare";
+import type { Series } from "@/lib/compare/series";
+import { settingsTable } from "@/lib/compare/settings";
 
 export const SettingsDiff = memo(function SettingsDiff({ series, onlyDiff, onToggle }: { series: Series[]; onlyDiff: boolean; onToggle?: (onlyDiff: boolean) => void }) {
   const rows = settingsTable(series.map((s) => s.config)).filter((r) => r.path !== "seed");

@@ -6,8 +6,9 @@
  */
 import { memo } from "react";
 import Link from "next/link";
-import type { Series, TableRow } from "@/lib/compare";
-import { pct, pp, ratio, seconds, signedSeconds } from "./format";
+import type { Series } from "@/lib/compare/series";
+import type { TableRow } from "@/lib/compare/tableOne";
+import { pct, pp, ratio, seconds, signedSeconds } from "@/lib/format";
 
 function Delta({ value, seconds: isSeconds, better }: { value: number | null; seconds?: boolean; better: "up" | "down" }) {
   if (value == null) return null;

@@ -6,10 +6,10 @@
  */
 import { memo } from "react";
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import type { Series } from "@/lib/compare";
+import type { Series } from "@/lib/compare/series";
 import { ChartFrame } from "@/components/charts/ChartFrame";
 import { AXIS_STYLE, mergeByX, ratioAxis, TooltipBox, tooltipPoints } from "./chartParts";
-import { ratio, seconds } from "./format";
+import { ratio, seconds } from "@/lib/format";
 
 interface Point { x: number; y: number; round: number; series: string; color: string; channels: number }
 

@@ -1,7 +1,7 @@
 "use client";
 /** Pieces the compare charts share: the remaining-ratio axis and a readable tooltip. */
 import type { ReactNode } from "react";
-import { ratioTick, ratioTicks } from "./format";
+import { ratioTick, ratioTicks } from "@/lib/format";
 
 /**
  * Domain and ticks of a reversed log axis of remaining ratios: dense on the left, sparse

@@ -2,7 +2,7 @@
  * The metrics the compare page's main chart can show (its metric selector lists them). Apart
  * from the chart, so that the page can name them without loading the charting library.
  */
-import type { SeriesPoint, Stat } from "@/lib/compare";
+import type { SeriesPoint, Stat } from "@/lib/compare/series";
 import type { CompareMetric } from "@/lib/viewState";
 
 export const METRICS: Record<CompareMetric, { title: string; short: string; pick: (p: SeriesPoint) => Stat | null; units: string }> = {

@@ -1,7 +1,7 @@
 "use client";
 /**
  * The model inspector: what a round's exported ONNX file holds, counted by the server from
- * the file itself (server/audit/onnxReader), next to what the engine reported, with the
+ * the file itself (server/models/onnxReader), next to what the engine reported, with the
  * round's independent audit and a download of the file.
  */
 import { useQuery } from "@tanstack/react-query";
@@ -9,12 +9,11 @@ import Link from "next/link";
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { AuditSummary } from "@/components/audit/AuditSummary";
 import { ChartFrame } from "@/components/charts/ChartFrame";
-import { sentence } from "@/components/compare/format";
+import { pct, sentence } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc/react";
 import styles from "./inspect.module.css";
 
 const n = (x: number) => x.toLocaleString("en");
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const shape = (s: (number | string | null)[] | null | undefined) => (s ? `[${s.map((d) => d ?? "?").join(", ")}]` : "unknown");
 const bytes = (b: number) => (b < 1024 * 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 1024 / 1024).toFixed(2)} MiB`);
 

@@ -1,7 +1,7 @@
 "use client";
 /** How long the launch will take, estimated from the settings (lib/estimate.ts says how). */
 import { formatEstimate, type Estimate } from "@/lib/estimate";
-import { sentence } from "@/components/compare/format";
+import { sentence } from "@/lib/format";
 
 export function EstimatePanel({ estimate, total, runs }: { estimate: Estimate | null; total: number | null; runs: number }) {
   return (

@@ -5,7 +5,7 @@
  */
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame, type LegendEntry } from "@/components/charts/ChartFrame";
-import type { CurvePoint } from "@/lib/runView";
+import type { CurvePoint } from "@/lib/run/selectors";
 import { AXIS_TICK, COLORS } from "./palette";
 
 const TICKS = [1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001];

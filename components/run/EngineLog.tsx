@@ -1,7 +1,7 @@
 "use client";
 /** The engine's messages, newest at the bottom; follows new lines unless scrolled up. */
 import { useEffect, useRef } from "react";
-import type { RunView } from "@/lib/runView";
+import type { RunView } from "@/lib/run/fold";
 
 export function EngineLog({ logs }: { logs: RunView["logs"] }) {
   const box = useRef<HTMLDivElement>(null);

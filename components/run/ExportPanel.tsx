@@ -7,7 +7,8 @@
 import { useState } from "react";
 import { downloadBlob } from "@/components/charts/exportChart";
 import type { RunConfig } from "@/lib/protocol";
-import { resultsJson, roundsCsv, samplesCsv, type RunView } from "@/lib/runView";
+import { resultsJson, roundsCsv, samplesCsv } from "@/lib/run/export";
+import type { RunView } from "@/lib/run/fold";
 import { RoundSelect, useRoundChoice } from "./RoundSelect";
 import styles from "./run.module.css";
 

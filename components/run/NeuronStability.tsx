@@ -7,7 +7,8 @@
 import { useId, useState } from "react";
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame, type LegendEntry } from "@/components/charts/ChartFrame";
-import { histogramBins, type Stability, type StabilityLayer } from "@/lib/runView";
+import type { Stability, StabilityLayer } from "@/lib/run/fold";
+import { histogramBins } from "@/lib/run/selectors";
 import { AXIS_TICK, COLORS } from "./palette";
 import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
 import styles from "./run.module.css";

@@ -1,6 +1,8 @@
 "use client";
 /** One row per finished round: the numbers behind every curve, best round marked. */
-import { bestRound, num, pct, roundRows, secs, type RunView } from "@/lib/runView";
+import { num, pct, secs } from "@/lib/format";
+import type { RunView } from "@/lib/run/fold";
+import { bestRound, roundRows } from "@/lib/run/selectors";
 import styles from "./run.module.css";
 
 const ratio = (x: number) => `${(x * 100).toPrecision(3)}%`;

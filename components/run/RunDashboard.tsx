@@ -10,9 +10,10 @@ import { AuditSummary } from "@/components/audit/AuditSummary";
 import { ShareButton } from "@/components/share/ShareButton";
 import type { RunConfig, RunStatus } from "@/lib/protocol";
 import { STRUCTURED_METHODS, methodLabel } from "@/lib/protocol/names";
-import {
-  bestRound, certifiedCurve, formatDuration, pct, runEta, runViewProgress, type RunView,
-} from "@/lib/runView";
+import { formatDuration, pct } from "@/lib/format";
+import type { RunView } from "@/lib/run/fold";
+import { runEta, runViewProgress } from "@/lib/run/progress";
+import { bestRound, certifiedCurve } from "@/lib/run/selectors";
 import { DEFAULT_RUN_STATE, runQuery, type RunViewState } from "@/lib/viewState";
 import { ProgressBar, StatusBadge } from "../StatusBadge";
 import { CertifiedChart } from "./CertifiedChart";

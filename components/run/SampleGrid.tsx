@@ -5,8 +5,10 @@
  * the focused or hovered cell's details are read out below the grid.
  */
 import { useRef, useState, type KeyboardEvent } from "react";
+import { pct } from "@/lib/format";
 import type { RunConfig, SampleStatus } from "@/lib/protocol";
-import { sampleCounts, sampleGrid, type RunView, type SampleCell } from "@/lib/runView";
+import type { RunView } from "@/lib/run/fold";
+import { sampleCounts, sampleGrid, type SampleCell } from "@/lib/run/selectors";
 import { COLORS } from "./palette";
 import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
 import styles from "./run.module.css";
@@ -76,7 +78,7 @@ export function SampleGrid({ view, config, ratios, round: control }: {
         <span className="muted">
           {counts.pending ? `${cells.length - counts.pending} of ${cells.length} verified so far` : `${cells.length} samples`}
           {meanTime != null ? ` · mean ${meanTime.toFixed(2)} s per sample` : ""}
-          {finished?.verifiedAccuracy != null ? ` · verified accuracy ${(finished.verifiedAccuracy * 100).toFixed(1)}%` : ""}
+          {finished?.verifiedAccuracy != null ? ` · verified accuracy ${pct(finished.verifiedAccuracy)}` : ""}
         </span>
       </div>
       <ul className={styles.sampleLegend} aria-label="Sample outcomes">

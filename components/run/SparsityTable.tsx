@@ -1,11 +1,12 @@
 "use client";
 /** Per-layer sparsity of a finished round: remaining weights and channels, layer by layer. */
-import type { RoundResult } from "@/lib/runView";
+import { pct } from "@/lib/format";
+import type { RoundFinished } from "@/lib/run/fold";
 import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
 import styles from "./run.module.css";
 
 /** `round`: the page's selected round (absent: the table chooses its own). */
-export function SparsityTable({ results, ratios, round: control }: { results: RoundResult[]; ratios?: ReadonlyMap<number, number>; round?: RoundControl }) {
+export function SparsityTable({ results, ratios, round: control }: { results: RoundFinished[]; ratios?: ReadonlyMap<number, number>; round?: RoundControl }) {
   const rounds = results.map((r) => r.round);
   const [round, setRound] = useRoundChoice(rounds, null, control);
   const current = results.find((r) => r.round === round);
@@ -35,10 +36,10 @@ export function SparsityTable({ results, ratios, round: control }: { results: Ro
                   <td>{l.kind}</td>
                   <td className="num">{l.remainingWeights.toLocaleString("en")} / {l.weights.toLocaleString("en")}</td>
                   <td className={styles.barCol}>
-                    <span className={styles.bar} role="img" aria-label={`${(fraction * 100).toFixed(1)}% of ${l.name}'s weights remain`}>
+                    <span className={styles.bar} role="img" aria-label={`${pct(fraction)} of ${l.name}'s weights remain`}>
                       <span style={{ width: `${fraction * 100}%` }} />
                     </span>
-                    <span className={styles.barText}>{(fraction * 100).toFixed(1)}%</span>
+                    <span className={styles.barText}>{pct(fraction)}</span>
                   </td>
                   <td className="num">{l.remainingChannels} / {l.channels}</td>
                 </tr>

@@ -2,7 +2,7 @@
 /** Unstable-neuron ratio (IBP bounds at the verification eps) and instability, round by round. */
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame, type LegendEntry } from "@/components/charts/ChartFrame";
-import type { CurvePoint } from "@/lib/runView";
+import type { CurvePoint } from "@/lib/run/selectors";
 import { AXIS_TICK, COLORS } from "./palette";
 
 export function StabilityTrendChart({ curve, verifying, filename }: { curve: CurvePoint[]; verifying: boolean; filename: string }) {

@@ -5,7 +5,7 @@
  */
 import { CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame, type LegendEntry } from "@/components/charts/ChartFrame";
-import type { Epoch } from "@/lib/runView";
+import type { Epoch } from "@/lib/run/fold";
 import { AXIS_TICK, COLORS } from "./palette";
 import { RoundSelect, useRoundChoice } from "./RoundSelect";
 

@@ -1,7 +1,7 @@
 "use client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { RunEvent } from "@/lib/protocol";
-import { emptyRunView, foldRunEvents, type RunView, type StoredRunEvent } from "@/lib/runView";
+import { emptyRunView, foldRunEvents, type RunView, type StoredRunEvent } from "@/lib/run/fold";
 
 /**
  * Folds stored events into a RunView in batches: `push` queues one event (from any

@@ -16,7 +16,7 @@ import {
 import { useTRPC } from "@/lib/trpc/react";
 import { compareQuery } from "@/lib/viewState";
 import { download } from "../compare/download";
-import { pct, ratio, timeAgo } from "../compare/format";
+import { pct, ratio, timeAgo } from "@/lib/format";
 import { ProgressBar, StatusBadge } from "../StatusBadge";
 
 const ROW_HEIGHT = 40;

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "@/lib/trpc/react";
 import { compareQuery } from "@/lib/viewState";
-import { timeAgo } from "../compare/format";
+import { timeAgo } from "@/lib/format";
 
 export function ShareList() {
   const trpc = useTRPC();

@@ -7,7 +7,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { CompareView } from "@/components/compare/CompareView";
-import { sentence } from "@/components/compare/format";
+import { sentence } from "@/lib/format";
 import { RunDashboard, type Connection } from "@/components/run/RunDashboard";
 import { useRunEventFold } from "@/components/run/useRunEventFold";
 import type { RunConfig, RunEvent, RunStatus } from "@/lib/protocol";

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventOf, RunConfigInput } from "@/lib/protocol";
 import { callerFor, testServices, waitForStatus } from "../testing";
 import { auditRound, BOX_TOLERANCE } from "./audit";
-import { inspectOnnx } from "./inspect";
+import { inspectOnnx } from "../models/inspect";
 
 export const AUDITED_CONFIG: RunConfigInput = {
   data: { dataset: "synthetic", augment: false },

@@ -14,7 +14,8 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
+import { pct } from "@/lib/format";
+import { RunPaths } from "../runPaths";
 
 /** A counterexample may leave the box by float rounding of x0 ± eps, no more. */
 export const BOX_TOLERANCE = 1e-6;
@@ -67,7 +68,6 @@ function ort(): Ort {
 }
 
 const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** Logits (N, K) of the model on flattened NCHW images, in batches. */
 async function logitsOf(session: import("onnxruntime-node").InferenceSession, images: number[][], shape: number[], fixedBatch: number | null): Promise<Float32Array[]> {
@@ -222,14 +222,14 @@ export interface RoundFiles {
 export class AuditUnavailable extends Error {}
 
 export function readRoundFiles(runDir: string, round: number, figures: ClaimedFigure[] = []): RoundFiles {
-  const roundDir = path.join(runDir, `round_${round}`);
+  const paths = new RunPaths(runDir);
   const need = (file: string, why: string) => {
     if (!existsSync(file)) throw new AuditUnavailable(why);
     return readFileSync(file);
   };
-  const model = need(path.join(roundDir, "model.onnx"), `round ${round} has no exported model yet (round_${round}/model.onnx); verified rounds export one when they finish`);
-  const samplesText = need(path.join(runDir, "verification_samples.json"), "this run did not record its verification samples (runs before audits did not); re-run it to audit it");
-  const verificationText = need(path.join(roundDir, "verification.json"), `round ${round} has no verification results yet`);
+  const model = need(paths.onnx(round), `round ${round} has no exported model yet (round_${round}/model.onnx); verified rounds export one when they finish`);
+  const samplesText = need(paths.verificationSamples, "this run did not record its verification samples (runs before audits did not); re-run it to audit it");
+  const verificationText = need(paths.verification(round), `round ${round} has no verification results yet`);
   const hash = createHash("sha256").update(model).update(samplesText).update(verificationText).update(JSON.stringify(figures)).digest("hex");
   return { model, samples: JSON.parse(samplesText.toString("utf8")), verification: JSON.parse(verificationText.toString("utf8")), hash };
 }

@@ -1,6 +1,6 @@
 /** Who is signed in, for server components (the layout renders with it: no extra round trip). */
 import { cookies } from "next/headers";
-import type { Me } from "@/components/auth/session";
+import type { Me } from "@/lib/session";
 import { getServices } from "../services";
 import { SESSION_COOKIE } from "./cookie";
 

@@ -5,13 +5,13 @@
  */
 import { forbidden, notFound } from "next/navigation";
 import type { Services } from "../services";
-import { ShareStore, type Share } from "../store/shares";
+import type { Share } from "../store/shares";
 
 export const SHARE_NOT_VALID = "this share link is not valid: check that it was copied whole";
 export const SHARE_REVOKED = "this share link was revoked by the researcher who made it";
 
 export function shareForPage(services: Services, token: string): Share {
-  const share = new ShareStore(services.db).byToken(token);
+  const share = services.shares.byToken(token);
   if (!share) notFound();
   if (share.revokedAt !== null) forbidden();
   return share;

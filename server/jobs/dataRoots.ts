@@ -8,6 +8,8 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import type { RunConfig } from "@/lib/protocol";
+import { uploadsDir } from "../runPaths";
+import type { ServerSettings } from "../settings";
 
 /** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
 function realPath(p: string): string {
@@ -53,6 +55,11 @@ export interface PathLimits {
   dataRoots: string[];
   datasetsDir: string;
   uploadsDir: string;
+}
+
+/** Where the paths in a run's settings must lie, for this server's settings. */
+export function pathLimits(settings: Pick<ServerSettings, "dataRoots" | "datasetsDir" | "dataDir">): PathLimits {
+  return { dataRoots: settings.dataRoots, datasetsDir: settings.datasetsDir, uploadsDir: uploadsDir(settings.dataDir) };
 }
 
 /** Every confined path of a run's settings that is out of bounds: field path (within the config) and message. */

@@ -6,12 +6,12 @@
  * resumes from its last finished phase: the engine skips what its folder already has.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { TERMINAL_STATUSES, type EngineEvent, type RunConfig } from "@/lib/protocol";
 import type { EventBus } from "../events/bus";
-import { configPathProblems, type PathLimits } from "./dataRoots";
+import { runDir, RunPaths, sweepDir } from "../runPaths";
 import type { ServerSettings } from "../settings";
 import type { Run, RunStore } from "../store/runs";
+import { configPathProblems, pathLimits } from "./dataRoots";
 import { EngineProcess } from "./engineProcess";
 import { RunRecorder } from "./recorder";
 
@@ -41,26 +41,6 @@ interface ActiveRun {
   exited: Promise<void>;
 }
 
-/** Where a run's artifacts live: `<dataDir>/runs/<id>`. */
-export function runDir(dataDir: string, runId: string): string {
-  return path.join(dataDir, "runs", runId);
-}
-
-/** Where uploaded models are kept (content-addressed: `<sha256>.onnx`). */
-export function uploadsDir(dataDir: string): string {
-  return path.join(dataDir, "uploads");
-}
-
-/** Where the paths in a run's settings must lie, for this server's settings. */
-export function pathLimits(settings: Pick<ServerSettings, "dataRoots" | "datasetsDir" | "dataDir">): PathLimits {
-  return { dataRoots: settings.dataRoots, datasetsDir: settings.datasetsDir, uploadsDir: uploadsDir(settings.dataDir) };
-}
-
-/** The folder a sweep's runs share (its dense round and initial weights). */
-export function sweepDir(dataDir: string, sweepId: string): string {
-  return path.join(dataDir, "sweeps", sweepId);
-}
-
 /**
  * Writes the run's config.json into its folder and returns the engine's arguments; a
  * sweep's runs also get the sweep's shared folder.
@@ -68,7 +48,7 @@ export function sweepDir(dataDir: string, sweepId: string): string {
 export function prepareEngine(dataDir: string, run: { id: string; config: RunConfig; sweepId: string | null }): string[] {
   const dir = runDir(dataDir, run.id);
   mkdirSync(dir, { recursive: true });
-  const configPath = path.join(dir, "config.json");
+  const configPath = new RunPaths(dir).config;
   writeFileSync(configPath, JSON.stringify(run.config, null, 2));
   const shared = run.sweepId ? ["--shared", sweepDir(dataDir, run.sweepId)] : [];
   return ["run", "--config", configPath, "--out", dir, ...shared];

@@ -1,6 +1,6 @@
 /** Folds engine events into a run's stored summary and progress (what the overview shows). */
 import type { EngineEvent, RunConfig } from "@/lib/protocol";
-import { progressOf } from "@/lib/runProgress";
+import { progressOf } from "@/lib/run/progress";
 import type { RunSummary } from "../store/runs";
 
 export interface SummaryState extends RunSummary {

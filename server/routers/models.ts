@@ -6,14 +6,13 @@
  */
 import { TRPCError } from "@trpc/server";
 import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { z } from "zod";
 import type { EventOf } from "@/lib/protocol";
-import { checkReadAccess } from "../audit/access";
 import { AuditUnavailable, auditRound, readRoundFiles, type AuditResult, type ClaimedFigure } from "../audit/audit";
-import { InspectionLimitError, inspectOffThread } from "../audit/inspectOffThread";
-import { OnnxFormatError } from "../audit/onnxReader";
-import { AuditStore } from "../audit/store";
+import { checkReadAccess } from "../auth/readAccess";
+import { InspectionLimitError, inspectOffThread } from "../models/inspectOffThread";
+import { OnnxFormatError } from "../models/onnxReader";
+import { RunPaths } from "../runPaths";
 import type { Services } from "../services";
 import { publicProcedure, router } from "../trpc";
 import { RunId } from "./results";
@@ -48,11 +47,10 @@ export async function roundAudit(services: Services, runId: string, round: numbe
   const figures: ClaimedFigure[] = [{ source: "the run's round_finished report", samples: finished.samples, misclassified: finished.misclassified }];
   try {
     const files = readRoundFiles(services.runner.runDir(runId), round, figures);
-    const store = new AuditStore(services.db);
-    const cached = store.get(runId, round, files.hash);
+    const cached = services.audits.get(runId, round, files.hash);
     if (cached) return { state: "ready", round, result: cached };
     const result = await auditRound(services.runner.runDir(runId), round, figures, files);
-    store.put(runId, round, files.hash, result);
+    services.audits.put(runId, round, files.hash, result);
     return { state: "ready", round, result };
   } catch (error) {
     if (error instanceof AuditUnavailable) return { state: "unavailable", round, reason: error.message };
@@ -63,7 +61,7 @@ export async function roundAudit(services: Services, runId: string, round: numbe
 
 /** round_<k>/model.onnx of a run, or a NOT_FOUND naming why there is none. */
 export function modelPath(services: Services, runId: string, round: number): string {
-  const file = path.join(services.runner.runDir(runId), `round_${round}`, "model.onnx");
+  const file = new RunPaths(services.runner.runDir(runId)).onnx(round);
   if (!existsSync(file)) {
     throw new TRPCError({ code: "NOT_FOUND", message: `round ${round} of ${runId} has no exported model (runs with verification mode "none" export none)` });
   }

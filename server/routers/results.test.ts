@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { aggregateSeries } from "@/lib/compare";
+import { aggregateSeries } from "@/lib/compare/series";
 import type { RunConfigInput } from "@/lib/protocol";
 import { expandRun } from "@/lib/runsTable";
 import { seedRun } from "@/tests/fixtures/syntheticRuns";

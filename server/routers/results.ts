@@ -1,11 +1,10 @@
 /** results: what the compare page (and a shared comparison) draws, for a set of runs. */
 import { z } from "zod";
-import type { CompareResult, CompareRun } from "@/lib/compare";
+import type { CompareResult, CompareRun } from "@/lib/compare/api";
 import { DEFAULT_CONFIG } from "@/lib/protocol";
 import { nonDefault } from "@/lib/protocol/runId";
 import type { CompactRun } from "@/lib/runsTable";
 import type { Services } from "../services";
-import { ResultQueries } from "../store/results";
 import { researcherProcedure, router } from "../trpc";
 
 export const RunId = z.string().regex(/^run_[0-9a-f]{16}$/, "not a run id");
@@ -14,7 +13,7 @@ export const RunIds = z.array(RunId).min(1, "choose at least one run").max(200, 
 
 /** Each requested run's settings and results, in the order asked for (duplicates once). */
 export function compareRuns(services: Services, runIds: string[]): CompareResult {
-  const queries = new ResultQueries(services.db);
+  const queries = services.results;
   const runs: CompareRun[] = [];
   const missing: string[] = [];
   for (const id of [...new Set(runIds)]) {

@@ -6,11 +6,10 @@
 import { TRPCError, tracked } from "@trpc/server";
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { METHOD_LABELS, RunConfig, TERMINAL_STATUSES, methodLabel, type RunConfigInput } from "@/lib/protocol";
+import { METHOD_LABELS, RunConfig, TERMINAL_STATUSES, type RunConfigInput } from "@/lib/protocol";
 import { runIdOf } from "@/lib/protocol/runId";
 import { ownsRun } from "../auth/ownership";
-import { configPathProblems } from "../jobs/dataRoots";
-import { pathLimits } from "../jobs/runner";
+import { checkRunPaths, launchRun } from "../jobs/launch";
 import type { Run } from "../store/runs";
 import { researcherProcedure, router, type Context } from "../trpc";
 
@@ -38,59 +37,6 @@ function ownRun(ctx: ResearcherContext, id: string, action: string): Run {
   return run;
 }
 
-/**
- * Refuses settings whose paths the engine would read outside what this server may read
- * (data.root, model.onnx), as field messages.
- */
-function checkPaths(ctx: Context, config: RunConfig, field: (string | number)[]): void {
-  const problems = configPathProblems(config, pathLimits(ctx.services.settings));
-  if (!problems.length) return;
-  const issues = problems.map((p) => ({ path: [...field, ...p.path], message: p.message }));
-  // A ZodError made by zod itself (as input validation makes them), so forms show it by field.
-  const cause = z
-    .unknown()
-    .superRefine((_, refinement) => issues.forEach((i) => refinement.addIssue({ code: "custom", ...i })))
-    .safeParse(null).error;
-  throw new TRPCError({ code: "BAD_REQUEST", message: issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "), cause });
-}
-
-/**
- * Queues a run, or returns the existing one with the same settings. A failed or cancelled
- * run of the caller's is resumed (from its last finished phase).
- */
-function launch(
-  ctx: ResearcherContext,
-  config: RunConfig,
-  options: { label?: string; priority?: number; sweepId?: string },
-): { id: string; created: boolean; resumed: boolean } {
-  const { runs, runner } = ctx.services;
-  const id = runIdOf(config);
-  const existing = runs.get(id);
-  if (existing) {
-    // Someone else's run with the same settings is answered, never re-tagged or resumed.
-    const mine = ownsRun(ctx.user, existing);
-    if (options.sweepId && mine) runs.setSweep(id, options.sweepId);
-    if (mine && (existing.status === "failed" || existing.status === "cancelled")) {
-      if (options.priority !== undefined) runs.setPriority(id, options.priority);
-      runner.requeue(id);
-      runner.schedule();
-      return { id, created: false, resumed: true };
-    }
-    return { id, created: false, resumed: false };
-  }
-  runs.insert({
-    id,
-    label: options.label || methodLabel(config),
-    config,
-    priority: options.priority ?? 0,
-    sweepId: options.sweepId ?? null,
-    owner: ctx.user,
-  });
-  runner.requeue(id); // records the 'queued' status event
-  runner.schedule();
-  return { id, created: true, resumed: false };
-}
-
 /** A sweep's id: the hash of its runs' ids, so the same sweep launched twice is one sweep. */
 function sweepIdOf(runIds: string[]): string {
   const digest = createHash("sha256").update([...runIds].sort().join(",")).digest("hex");
@@ -110,10 +56,7 @@ export const runsRouter = router({
         .object({ config: RunConfig, label: z.string().trim().max(120).optional(), priority: Priority.optional() })
         .strict(),
     )
-    .mutation(({ ctx, input }) => {
-      checkPaths(ctx, input.config, ["config"]);
-      return launch(ctx, input.config, { label: input.label, priority: input.priority });
-    }),
+    .mutation(({ ctx, input }) => launchRun(ctx.services, ctx.user, input.config, { label: input.label, priority: input.priority })),
 
   /**
    * One run per (method, seed) on the same base settings, sharing a sweep id: the engine
@@ -143,7 +86,7 @@ export const runsRouter = router({
         }),
     )
     .mutation(({ ctx, input }) => {
-      checkPaths(ctx, input.base, ["base"]);
+      checkRunPaths(ctx.services, input.base, ["base"]);
       const configs = input.methods.flatMap((label) =>
         input.seeds.map((seed) => {
           const { method, regularizer } = METHOD_LABELS[label];
@@ -160,7 +103,7 @@ export const runsRouter = router({
       const runs = configs.map(({ label, seed, config }) => ({
         method: label,
         seed,
-        ...launch(ctx, config, { label: `${label} · seed ${seed}`, priority: input.priority, sweepId }),
+        ...launchRun(ctx.services, ctx.user, config, { label: `${label} · seed ${seed}`, priority: input.priority, sweepId }),
       }));
       return { sweepId, runs };
     }),

@@ -10,7 +10,7 @@ import { DEFAULT_COMPARE_STATE, DEFAULT_RUN_STATE } from "@/lib/viewState";
 import { CompareViewState, RunViewState } from "@/lib/viewStateSchema";
 import { ownsRun } from "../auth/ownership";
 import type { Services } from "../services";
-import { ShareStore, type Share } from "../store/shares";
+import type { Share } from "../store/shares";
 import { publicProcedure, researcherProcedure, router } from "../trpc";
 import { compareRuns, RunId, RunIds } from "./results";
 
@@ -22,8 +22,6 @@ const CreateShare = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("run"), runId: RunId, state: RunViewState.prefault({}), title: Title }).strict(),
   z.object({ kind: z.literal("comparison"), runIds: RunIds, state: CompareViewState.prefault({}), title: Title }).strict(),
 ]);
-
-const shares = (services: Services) => new ShareStore(services.db);
 
 /** What a share's owner sees in their list (never the token: only its hash is kept). */
 const listed = (share: Share) => ({
@@ -39,7 +37,7 @@ const listed = (share: Share) => ({
 
 /** The share a token opens, or the refusal a visitor sees. */
 function openShare(services: Services, token: string): Share {
-  const share = shares(services).byToken(token);
+  const share = services.shares.byToken(token);
   if (!share) throw new TRPCError({ code: "NOT_FOUND", message: "this share link is not valid: check that it was copied whole" });
   if (share.revokedAt !== null) throw new TRPCError({ code: "FORBIDDEN", message: "this share link was revoked by the researcher who made it" });
   return share;
@@ -63,15 +61,15 @@ export const sharesRouter = router({
     const title =
       input.title ??
       (input.kind === "run" ? runs[0]!.label : `${labels.slice(0, 4).join(" vs ")}${labels.length > 4 ? ` and ${labels.length - 4} more` : ""}`);
-    const { share, token } = shares(ctx.services).create({ kind: input.kind, runIds, state: input.state, title, ownerId: ctx.user.id });
+    const { share, token } = ctx.services.shares.create({ kind: input.kind, runIds, state: input.state, title, ownerId: ctx.user.id });
     return { share: listed(share), token, path: `/share/${token}` };
   }),
 
   /** The signed-in researcher's links, newest first, revoked ones included. */
-  list: researcherProcedure.input(z.object({}).strict().optional()).query(({ ctx }) => shares(ctx.services).ofOwner(ctx.user.id).map(listed)),
+  list: researcherProcedure.input(z.object({}).strict().optional()).query(({ ctx }) => ctx.services.shares.ofOwner(ctx.user.id).map(listed)),
 
   revoke: researcherProcedure.input(z.object({ id: z.string().regex(/^shr_[0-9a-f]{16}$/, "not a share id") }).strict()).mutation(({ ctx, input }) => {
-    const store = shares(ctx.services);
+    const store = ctx.services.shares;
     const share = store.get(input.id);
     if (!share) throw new TRPCError({ code: "NOT_FOUND", message: `no share link ${input.id}` });
     if (share.ownerId !== ctx.user.id) throw new TRPCError({ code: "FORBIDDEN", message: "only the researcher who made a link can revoke it" });
@@ -82,7 +80,7 @@ export const sharesRouter = router({
   /** What a link shows: its state, and the results of the runs it names (and nothing else). */
   view: publicProcedure.input(z.object({ token: Token }).strict()).query(({ ctx, input }) => {
     const share = openShare(ctx.services, input.token);
-    shares(ctx.services).recordView(share.id);
+    ctx.services.shares.recordView(share.id);
     // The stored state was validated when the link was made; parse it again (defaults for
     // anything malformed) so that the browser gets it typed and needs no schema library.
     const meta = { title: share.title, createdAt: share.createdAt };
@@ -134,7 +132,7 @@ export const sharesRouter = router({
         if (ended && current && TERMINAL_STATUSES.includes(current.status)) return;
         for await (const stored of live) {
           if (stored.id <= lastId) continue;
-          if (shares(ctx.services).get(share.id)?.revokedAt !== null) return;
+          if (ctx.services.shares.get(share.id)?.revokedAt !== null) return;
           lastId = stored.id;
           yield tracked(String(stored.id), stored.event);
           if (isEnd(stored.event as { type: string; status?: string })) return;

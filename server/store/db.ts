@@ -2,6 +2,7 @@
 import Database from "better-sqlite3";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { runsDir } from "../runPaths";
 import { MIGRATIONS } from "./migrations";
 
 export type DB = Database.Database;
@@ -37,12 +38,12 @@ export function openDatabase(dataDir: string): DB {
  */
 function refuseLostDatabase(dataDir: string, file: string): void {
   if (!existsSync(file) || statSync(file).size > 0) return;
-  const runsDir = path.join(dataDir, "runs");
-  const runFolders = existsSync(runsDir) ? readdirSync(runsDir).filter((name) => name.startsWith("run_")).length : 0;
+  const runsFolder = runsDir(dataDir);
+  const runFolders = existsSync(runsFolder) ? readdirSync(runsFolder).filter((name) => name.startsWith("run_")).length : 0;
   if (runFolders === 0) return;
   throw new Error(
-    `the database ${file} is empty but ${runsDir} holds ${runFolders} run folder${runFolders === 1 ? "" : "s"}: the database was lost or truncated, and starting would forget those runs. ` +
-      `Restore certprune.db from a backup, or move ${runsDir} away to start afresh`,
+    `the database ${file} is empty but ${runsFolder} holds ${runFolders} run folder${runFolders === 1 ? "" : "s"}: the database was lost or truncated, and starting would forget those runs. ` +
+      `Restore certprune.db from a backup, or move ${runsFolder} away to start afresh`,
   );
 }
 

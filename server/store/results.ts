@@ -4,7 +4,7 @@
  * report wins, as on the live run page.
  */
 import type { EventOf } from "@/lib/protocol";
-import { roundResultOf, type OutcomeCounts, type RoundResult } from "@/lib/compare";
+import { type OutcomeCounts, type RoundResult, roundResultOf } from "@/lib/compare/api";
 import type { DB } from "./db";
 
 export class ResultQueries {

@@ -59,7 +59,7 @@ function parseCsv(text: string): Record<string, string>[] {
   return lines.map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i]])));
 }
 
-// How the page writes numbers (lib/runView.ts): the CSV's raw values must read the same.
+// How the page writes numbers (lib/run/): the CSV's raw values must read the same.
 const pct = (v: string) => (v === "" ? "–" : `${(Number(v) * 100).toFixed(1)}%`);
 const secs = (v: string) => (v === "" ? "–" : `${Number(v).toFixed(2)} s`);
 

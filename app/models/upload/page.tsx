@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { UploadForm } from "@/components/audit/UploadForm";
-import { maxUploadBytes } from "@/server/audit/upload";
+import { maxUploadBytes } from "@/server/models/upload";
 import "../../views.css";
 
 export const metadata: Metadata = { title: "Verify your model · CertPrune" };

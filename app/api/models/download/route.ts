@@ -4,8 +4,8 @@
  */
 import { TRPCError } from "@trpc/server";
 import { readFileSync } from "node:fs";
-import { checkReadAccess } from "@/server/audit/access";
 import { sessionTokenFrom } from "@/server/auth/cookie";
+import { checkReadAccess } from "@/server/auth/readAccess";
 import { modelPath } from "@/server/routers/models";
 import { getServices } from "@/server/services";
 

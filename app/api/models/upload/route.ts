@@ -4,10 +4,11 @@
  * Answers 201 {runId, path} or {error, fieldErrors} with 400 (bad file or settings),
  * 401 (not signed in), 403 (sent from another site's page: server/http/origin.ts) or 413 (too large; refused before the body is read when declared).
  */
+import { formatSize } from "@/lib/format";
 import { sessionTokenFrom } from "@/server/auth/cookie";
-import { acceptUpload, formatSize, maxUploadBytes, UploadError } from "@/server/audit/upload";
 import { crossSiteRefusal } from "@/server/http/origin";
 import { readBounded } from "@/server/http/readBounded";
+import { acceptUpload, maxUploadBytes, UploadError } from "@/server/models/upload";
 import { getServices } from "@/server/services";
 
 export const dynamic = "force-dynamic";

@@ -12,7 +12,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { sessionTokenFrom } from "@/server/auth/cookie";
-import { runDir } from "@/server/jobs/runner";
+import { runDir, RunPaths } from "@/server/runPaths";
 import { getServices } from "@/server/services";
 import { zipStream, type ZipEntry } from "./zip";
 
@@ -34,7 +34,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const round = Number(roundText);
   if (!runs.get(id)) return plain(404, `no run ${id}`);
   const folder = runDir(settings.dataDir, id);
-  if (!existsSync(path.join(folder, `round_${round}`, "checkpoint.pt"))) {
+  if (!existsSync(new RunPaths(folder).checkpoint(round))) {
     return plain(404, `round ${round} of ${id} has no trained network yet; export a round once its training has finished`);
   }
 

@@ -1,6 +1,6 @@
 /** Audit results in SQLite (migration 005_audits), keyed by run and round, with the hash of what they checked. */
-import type { DB } from "../store/db";
-import type { AuditResult } from "./audit";
+import type { AuditResult } from "../audit/audit";
+import type { DB } from "./db";
 
 export class AuditStore {
   constructor(private readonly db: DB) {}

@@ -4,53 +4,10 @@
  * standard deviation across its seeds. Pure functions, shared by the compare page, the
  * shared comparison and the exports.
  */
-import type { EventOf, RunConfig, RunStatus } from "./protocol";
-import { methodLabel, METHOD_LABELS } from "./protocol/names";
-
-/**
- * A round_finished event without its envelope, one row of a run's curve, with each
- * layer's remaining fraction of weights (name -> fraction) in place of the full layer
- * records: a comparison of many runs stays a small payload.
- */
-export type RoundResult = Omit<EventOf<"round_finished">, "type" | "seq" | "time" | "layers"> & { layerRemaining: Record<string, number> };
-
-/** Six significant digits: all a chart or table shows, and a third of the bytes of a double. */
-const short = (x: number) => (Number.isInteger(x) ? x : Number(x.toPrecision(6)));
-
-/** A stored round_finished event as a RoundResult (fractions and seconds to 6 significant digits). */
-export function roundResultOf(event: EventOf<"round_finished">): RoundResult {
-  const { type: _type, seq: _seq, time: _time, layers, ...result } = event;
-  const layerRemaining: Record<string, number> = {};
-  for (const l of layers) if (l.weights > 0) layerRemaining[l.name] = short(l.remainingWeights / l.weights);
-  const rounded = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, typeof v === "number" ? short(v) : v]));
-  return { ...(rounded as typeof result), layerRemaining };
-}
-
-export const OUTCOMES = ["verified", "falsified", "unknown", "misclassified"] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-export type OutcomeCounts = Record<Outcome, number>;
-
-/** What results.compare returns for one run. */
-export interface CompareRun {
-  id: string;
-  label: string;
-  status: RunStatus;
-  /** 0..1, as the overview shows it. */
-  progress: number;
-  sweepId: string | null;
-  config: RunConfig;
-  /** One per finished round, ascending. */
-  rounds: RoundResult[];
-  /** Outcome counts of the rounds still being verified, from the per-sample events. */
-  sampleOutcomes: ({ round: number } & OutcomeCounts)[];
-}
-
-/** What results.compare returns (and a shared comparison shows). */
-export interface CompareResult {
-  runs: CompareRun[];
-  /** Requested ids with no run (deleted, or never existed). */
-  missing: string[];
-}
+import type { RunConfig } from "../protocol";
+import { methodLabel, METHOD_LABELS } from "../protocol/names";
+import { OUTCOMES, type CompareRun, type OutcomeCounts, type RoundResult } from "./api";
+import { seriesKeyOf, settingsTable } from "./settings";
 
 export interface Stat {
   mean: number;
@@ -99,54 +56,6 @@ export function stat(values: (number | null | undefined)[]): Stat | null {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const variance = xs.length > 1 ? xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1) : 0;
   return { mean, std: Math.sqrt(variance), n: xs.length };
-}
-
-// ------------------------------------------------------------------ settings
-
-type Flat = Record<string, unknown>;
-
-/** A configuration as dotted paths -> values, e.g. { "training.epochs": 200, ... }. */
-export function flattenConfig(config: unknown, prefix = ""): Flat {
-  const out: Flat = {};
-  if (config && typeof config === "object" && !Array.isArray(config)) {
-    for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
-      const path = prefix ? `${prefix}.${key}` : key;
-      if (value && typeof value === "object" && !Array.isArray(value)) Object.assign(out, flattenConfig(value, path));
-      else out[path] = value;
-    }
-  }
-  return out;
-}
-
-export function formatSetting(value: unknown): string {
-  if (value === null || value === undefined) return "default";
-  if (Array.isArray(value)) return value.join(", ");
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
-  return String(value);
-}
-
-export interface SettingRow {
-  path: string;
-  values: string[];
-  differs: boolean;
-}
-
-/** Every setting of the given configurations, side by side; `differs` when they disagree. */
-export function settingsTable(configs: RunConfig[]): SettingRow[] {
-  const flats = configs.map((c) => flattenConfig(c));
-  const paths = [...new Set(flats.flatMap((f) => Object.keys(f)))];
-  return paths.map((path) => {
-    const values = flats.map((f) => formatSetting(f[path]));
-    return { path, values, differs: new Set(values).size > 1 };
-  });
-}
-
-/** A key that is equal for runs that differ only in their seed (or device). */
-export function seriesKeyOf(config: RunConfig): string {
-  const flat = flattenConfig(config);
-  delete flat.seed;
-  delete flat.device;
-  return JSON.stringify(Object.keys(flat).sort().map((k) => [k, flat[k]]));
 }
 
 // ------------------------------------------------------------------ colours
@@ -271,89 +180,4 @@ function disambiguateLabels(series: Series[]): void {
       s.label = parts.length ? `${label} (${parts.join(", ")})` : `${label} (${i + 1})`;
     });
   }
-}
-
-// ------------------------------------------------------------------ Table I
-
-export interface TableRow {
-  label: string;
-  color: string;
-  seeds: number;
-  best: SeriesPoint;
-  dense: SeriesPoint | null;
-  /** best minus dense, in the metric's own unit (fractions; seconds). */
-  change: { standard: number | null; adversarial: number | null; verified: number | null; seconds: number | null };
-}
-
-const diff = (a: Stat | null | undefined, b: Stat | null | undefined) => (a && b ? a.mean - b.mean : null);
-
-/** The paper's Table I: the best round of each series, with its change against round 0. */
-export function tableRows(series: Series[]): TableRow[] {
-  return series
-    .filter((s) => s.best || s.points.some((p) => p.n > 0))
-    .map((s) => {
-      const best = s.best ?? s.points.filter((p) => p.n > 0).at(-1)!;
-      return {
-        label: s.label,
-        color: s.color,
-        seeds: s.seeds.length,
-        best,
-        dense: s.dense,
-        change: {
-          standard: diff(best.standardAccuracy, s.dense?.standardAccuracy),
-          adversarial: diff(best.adversarialAccuracy, s.dense?.adversarialAccuracy),
-          verified: diff(best.verifiedAccuracy, s.dense?.verifiedAccuracy),
-          seconds: diff(best.meanVerifySeconds, s.dense?.meanVerifySeconds),
-        },
-      };
-    });
-}
-
-// ------------------------------------------------------------------ exports
-
-const num = (x: number | null | undefined, digits = 4) => (x == null || !Number.isFinite(x) ? "" : String(Number(x.toFixed(digits))));
-
-/** Per-round results of every series, one row per (series, round): what the charts draw. */
-export function roundsRecords(series: Series[]): Record<string, string | number>[] {
-  return series.flatMap((s) =>
-    s.points.filter((p) => p.n > 0).map((p) => ({
-      series: s.label,
-      runs: s.runIds.join(" "),
-      seeds: p.n,
-      round: p.round,
-      remainingRatio: num(p.remainingRatio.mean, 6),
-      remainingChannelRatio: num(p.remainingChannelRatio.mean, 6),
-      standardAccuracy: num(p.standardAccuracy.mean),
-      standardAccuracyStd: num(p.standardAccuracy.std),
-      adversarialAccuracy: num(p.adversarialAccuracy?.mean),
-      adversarialAccuracyStd: num(p.adversarialAccuracy?.std),
-      verifiedAccuracy: num(p.verifiedAccuracy?.mean),
-      verifiedAccuracyStd: num(p.verifiedAccuracy?.std),
-      meanVerifySeconds: num(p.meanVerifySeconds?.mean),
-      unstableRatio: num(p.unstableRatio?.mean),
-      verified: num(p.outcomes?.verified),
-      falsified: num(p.outcomes?.falsified),
-      unknown: num(p.outcomes?.unknown),
-      misclassified: num(p.outcomes?.misclassified),
-    })),
-  );
-}
-
-/** Table I as records (fractions and seconds; changes against the dense round). */
-export function tableRecords(rows: TableRow[]): Record<string, string | number>[] {
-  return rows.map((r) => ({
-    series: r.label,
-    seeds: r.seeds,
-    bestRound: r.best.round,
-    remainingRatio: num(r.best.remainingRatio.mean, 6),
-    standardAccuracy: num(r.best.standardAccuracy.mean),
-    standardChange: num(r.change.standard),
-    adversarialAccuracy: num(r.best.adversarialAccuracy?.mean),
-    adversarialChange: num(r.change.adversarial),
-    verifiedAccuracy: num(r.best.verifiedAccuracy?.mean),
-    verifiedAccuracyStd: num(r.best.verifiedAccuracy?.std),
-    verifiedChange: num(r.change.verified),
-    meanVerifySeconds: num(r.best.meanVerifySeconds?.mean),
-    secondsChange: num(r.change.seconds),
-  }));
 }

@@ -63,7 +63,7 @@ export function inspectOffThread(bytes: Uint8Array, limits: OffThreadLimits = DE
  * settings.ts): the same in `next dev`, `next start` and tests, with no bundler involved.
  */
 function startWorker(bytes: Uint8Array, limits: OffThreadLimits): Worker {
-  const entry = path.join(/*turbopackIgnore: true*/ process.cwd(), "server", "audit", "inspectWorker.ts");
+  const entry = path.join(/*turbopackIgnore: true*/ process.cwd(), "server", "models", "inspectWorker.ts");
   const boot = `require("tsx/cjs"); require(${JSON.stringify(entry)});`;
   return new Worker(boot, { eval: true, workerData: bytes, resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb } });
 }

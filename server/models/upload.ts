@@ -1,20 +1,20 @@
 /**
  * Bring your own model: an uploaded ONNX file is checked (size, ONNX structure, the
  * verifier's operators), stored once under <dataDir>/uploads/<sha256>.onnx, and
- * verified by the engine as a run (model.arch "onnx") launched through runs.create, so
- * it queues, streams, shares and is audited like any run.
+ * verified by the engine as a run (model.arch "onnx") launched like any other (launchRun),
+ * so it queues, streams, shares and is audited like any run.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { DATASET_INPUTS, datasetsOfShape, shapeText, type Dataset } from "@/lib/datasets";
+import { formatSize } from "@/lib/format";
 import { DATASETS, fieldErrors, RunConfig, type FieldErrors } from "@/lib/protocol";
 import type { User } from "../auth/accounts";
-import { uploadsDir } from "../jobs/runner";
-import { appRouter } from "../routers/_app";
+import { launchRun } from "../jobs/launch";
+import { uploadsDir } from "../runPaths";
 import type { Services } from "../services";
-import { contextFor, createCallerFactory } from "../trpc";
 import { SUPPORTED_OPS, type Inspection } from "./inspect";
 import { InspectionLimitError, inspectOffThread, type OffThreadLimits } from "./inspectOffThread";
 import { OnnxFormatError } from "./onnxReader";
@@ -49,9 +49,6 @@ export const UploadSettings = z
   })
   .strict();
 export type UploadSettings = z.input<typeof UploadSettings>;
-
-/** "195.3 KiB", "50.0 MiB" (the upload form formats sizes the same way). */
-export const formatSize = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
 /**
  * Checks the file; throws UploadError naming the problem. Returns what the file holds.
@@ -152,7 +149,6 @@ export async function acceptUpload(
     verification: { mode, eps, samples, timeout },
   });
   const name = path.basename(upload.fileName || "model.onnx").slice(0, 100);
-  const caller = createCallerFactory(appRouter)(contextFor(services, user));
-  const { id, created } = await caller.runs.create({ config, label: `Uploaded ${name}` });
+  const { id, created } = launchRun(services, user, config, { label: `Uploaded ${name}`.trim() });
   return { runId: id, created, modelPath };
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import examples from "../tests/fixtures/protocol-examples.json";
-import { EngineEvent, RunConfig, type RunEvent, type RunStatus } from "./protocol";
-import {
-  certifiedCurve, emptyRunView, foldRunEvents, foldRunView, histogramBins, measuredRates, resultsJson, roundRows,
-  roundsCsv, roundsWith, runEta, runViewOf, runViewProgress, sampleCounts, sampleGrid, samplesCsv, type StoredRunEvent,
-} from "./runView";
+import examples from "../../tests/fixtures/protocol-examples.json";
+import { EngineEvent, RunConfig, type RunEvent, type RunStatus } from "../protocol";
+import { resultsJson, roundsCsv, samplesCsv } from "./export";
+import { emptyRunView, foldRunEvents, foldRunView, runViewOf, type StoredRunEvent } from "./fold";
+import { measuredRates, runEta, runViewProgress } from "./progress";
+import { certifiedCurve, histogramBins, roundRows, roundsWith, sampleCounts, sampleGrid } from "./selectors";
 
 const T = "2026-11-24T10:00:00.000Z";
 const config = RunConfig.parse({

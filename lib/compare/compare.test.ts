@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { aggregateSeries, settingsTable, tableRecords, tableRows, type CompareRun, type RoundResult } from "./compare";
-import { toCsv } from "./csv";
-import { RunConfig, type RunConfigInput } from "./protocol";
-import { compareQuery, parseCompareQuery } from "./viewState";
+import { toCsv } from "../csv";
+import { RunConfig, type RunConfigInput } from "../protocol";
+import { compareQuery, parseCompareQuery } from "../viewState";
+import type { CompareRun, RoundResult } from "./api";
+import { tableRecords } from "./export";
+import { aggregateSeries } from "./series";
+import { settingsTable } from "./settings";
+import { tableRows } from "./tableOne";
 
 function round(k: number, ratio: number, verified: number | null, standard: number, seconds: number | null = 1): RoundResult {
   const samples = 10;

@@ -1,5 +1,10 @@
-/** Number and message formats shared by the compare, overview, share, launch and audit views. */
+/**
+ * How numbers, sizes, times and messages are written on every view (run page, compare,
+ * overview, share, launch, upload, audit), and in the server's messages that quote them.
+ * An en dash stands for a missing value.
+ */
 
+/** A fraction as a percentage: 0.1234 -> "12.3%". */
 export const pct = (x: number | null | undefined, digits = 1) => (x == null || !Number.isFinite(x) ? "–" : `${(x * 100).toFixed(digits)}%`);
 
 /** A change of a fraction in percentage points, signed: "+8.2 pp". */
@@ -8,10 +13,28 @@ export const pp = (x: number | null | undefined) => (x == null || !Number.isFini
 /** A remaining ratio as the paper writes it: 0.134. */
 export const ratio = (x: number | null | undefined) => (x == null || !Number.isFinite(x) ? "–" : x >= 0.995 ? "1" : x.toFixed(x < 0.01 ? 4 : 3));
 
+/** A plain number with fixed digits: the run page's tables. */
+export const num = (x: number | null | undefined, digits = 3) => (x == null ? "–" : x.toFixed(digits));
+
+/** Seconds with two decimals: "0.25 s" (the run page's tables). */
+export const secs = (x: number | null | undefined) => (x == null ? "–" : `${x.toFixed(2)} s`);
+
+/** Seconds at a readable precision: "3.2 ms", "0.25 s", "42 s" (the compare views). */
 export const seconds = (x: number | null | undefined) =>
   x == null || !Number.isFinite(x) ? "–" : x < 0.01 ? `${(x * 1000).toFixed(1)} ms` : x < 10 ? `${x.toFixed(2)} s` : `${x.toFixed(0)} s`;
 
 export const signedSeconds = (x: number | null | undefined) => (x == null || !Number.isFinite(x) ? "" : `${x >= 0 ? "+" : "−"}${seconds(Math.abs(x))}`);
+
+/** "45 s", "12 min", "3 h 05 min". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+/** A file size: "195.3 KiB", "50.0 MiB" (the upload form and the server's upload messages). */
+export const formatSize = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
 /** Axis ticks for a remaining ratio on a log scale: 100%, 50%, 20%, 10%, 5%, ... */
 export function ratioTicks(min: number): number[] {
