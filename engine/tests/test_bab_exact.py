@@ -47,3 +47,75 @@ def test_fully_split_domains_match_a_grid():
             if bool((value[inside] < -1e-3).any()):
                 assert verdict == "violated", f"trial {trial} {pattern}: grid violation missed ({verdict})"
     assert checked["safe"] >= 5 and checked["violated"] >= 5, checked
+
+
+def test_subdomain_bounds_hold_under_their_splits():
+    """After splits, every subdomain's recomputed intermediate bounds and its beta-CROWN
+    bound contain every sampled input that satisfies its split constraints, and a domain
+    reported empty contains none."""
+    from certprune.verify.beta_crown import bound_domains
+    from test_bounds_nets import random_mlp
+
+    gen = torch.Generator().manual_seed(12)
+    tightened = decided = 0
+    for trial in range(4):
+        net = random_mlp(gen, input_shape=(1, 1, 4), widths=(12, 12, 10), classes=3)
+        x = torch.rand(1, 1, 1, 4, generator=gen)
+        xl, xu = (x - 0.3).clamp(0, 1), (x + 0.3).clamp(0, 1)
+        spec, offset = torch.tensor([[1.0, -1.0, 0.0]]), torch.tensor([0.0])
+        with torch.no_grad():
+            pre, _, _ = preactivation_bounds(build_graph(net, (1, 1, 4)), xl, xu, crown=True)
+            root = Root.build(net, xl, xu, spec, offset, pre)
+        doms = Domains.root(root)
+        for depth in range(40):  # split random free neurons, both ways, tightening after each
+            d = len(doms)
+            layer = torch.randint(0, len(root.positions), (d,), generator=gen)
+            neuron = torch.zeros(d, dtype=torch.long)
+            ok = torch.zeros(d, dtype=torch.bool)
+            for i in range(d):
+                p = root.positions[int(layer[i])]
+                free = ((doms.split[p][i] == 0) & (doms.lower[p][i] < 0) & (doms.upper[p][i] > 0)).nonzero().flatten()
+                if free.numel():
+                    neuron[i], ok[i] = free[torch.randint(0, free.numel(), (1,), generator=gen)], True
+            keep = ok.nonzero().flatten()
+            if keep.numel() == 0:
+                break
+            before = {p: doms.select(keep).lower[p].clone() for p in root.positions}
+            doms = doms.select(keep).children(layer[keep], neuron[keep], root.positions)
+            bound_domains(root, doms, iterations=5, tighten_after=int(layer[keep].min()))
+            tightened += sum(int((doms.lower[p][:len(keep)] > before[p] + 1e-6).sum()) for p in root.positions)
+            doms = doms.select(torch.randperm(len(doms), generator=gen)[:24])  # a random few go deeper
+        # Sample the box; check every domain against the points inside it.
+        points = xl + torch.rand(20000, 1, 1, 4, generator=gen) * (xu - xl)
+        with torch.no_grad():
+            zs, h = {}, points
+            for pos, m in enumerate(net):
+                if isinstance(m, nn.ReLU):
+                    zs[pos] = h.reshape(h.shape[0], -1)
+                h = m(h)
+            objective = (h @ spec.t()).squeeze(1) + offset
+        graph_positions = root.positions  # no BatchNorm to fold: graph positions are the Sequential's
+        for i in range(len(doms)):
+            inside = torch.ones(points.shape[0], dtype=torch.bool)
+            for p in graph_positions:
+                s = doms.split[p][i].to(torch.float32)
+                z = zs[p][:, root.unstable[p]]
+                inside &= (((z * s) >= 0) | (s == 0)).all(1)
+            if bool(torch.isinf(doms.bound[i])) and doms.bound[i] > 0:
+                assert not bool(inside.any()), f"trial {trial} domain {i}: reported empty but holds points"
+                continue
+            for p in graph_positions:
+                z = zs[p][inside][:, root.unstable[p]]
+                inside_bounds = (z >= doms.lower[p][i] - 1e-5).all() & (z <= doms.upper[p][i] + 1e-5).all()
+                assert bool(inside_bounds), (trial, i, p)
+            assert bool((objective[inside] >= doms.bound[i] - 1e-5).all()), (trial, i)
+            free = sum(int(((doms.split[p][i] == 0) & (doms.lower[p][i] < 0) & (doms.upper[p][i] > 0)).sum())
+                       for p in graph_positions)
+            if free == 0:  # decided exactly, with unsplit neurons fixed by the domain's bounds
+                verdict, _ = decide_fixed_domain(root, doms, i)
+                decided += 1
+                if verdict == "safe":
+                    assert not bool((objective[inside] < -1e-4).any()), (trial, i)
+                elif bool((objective[inside] < -1e-3).any()):
+                    assert verdict == "violated", (trial, i, verdict)
+    assert tightened > 0 and decided > 0, (tightened, decided)

@@ -110,7 +110,7 @@ def test_natural_loss_by_hand():
     # logits: [0.2, 1.1, -0.2] and [1.0, 0.5, 0.0]
     ce1 = -1.1 + math.log(math.exp(0.2) + math.exp(1.1) + math.exp(-0.2))
     ce2 = -1.0 + math.log(math.exp(1.0) + math.exp(0.5) + math.exp(0.0))
-    assert float(loss) == pytest.approx((ce1 + ce2) / 2, rel=1e-6)
+    assert float(loss.detach()) == pytest.approx((ce1 + ce2) / 2, rel=1e-6)
     assert stats["correct"] == 2 and stats["robust_correct"] is None
 
 

@@ -1,8 +1,9 @@
 """Branch and bound over ReLU splits (beta-CROWN style) for one clause of a property.
 
 Loop: take the open subdomains with the worst bounds (up to ``batch`` of them), split
-each on its highest-scoring unstable ReLU (both children at once), bound all children
-with beta-CROWN, try each child's bound-minimising input as a counterexample, and keep
+each on its highest-scoring unstable ReLU (FSB: both children at once), recompute the
+children's intermediate bounds after the split layer under their splits, bound all
+children with beta-CROWN, try each child's bound-minimising input as a counterexample, and keep
 the children that are not yet proven safe. A subdomain with every unstable ReLU split
 is decided exactly by a linear program. No open subdomain left -> verified.
 """
@@ -54,7 +55,8 @@ class BabResult:
 def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: Tensor, offset: Tensor,
                      pre: Dict[int, tuple], alpha: Optional[Dict[int, Tensor]] = None,
                      deadline: float = math.inf, settings: Optional[BabSettings] = None,
-                     attack_any: Optional[Tuple[Tensor, Tensor]] = None) -> BabResult:
+                     attack_any: Optional[Tuple[Tensor, Tensor]] = None,
+                     intermediate_slopes: Optional[Dict[int, tuple]] = None) -> BabResult:
     """Decide whether some x in [x_lower, x_upper] (1, *s) has every row of
     spec (m, K) @ model(x) + offset (m,) <= 0.
 
@@ -65,12 +67,14 @@ def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: T
     soon as any one row is <= 0 (robustness): the in-search attack then also looks for
     violations of the other clauses, which an attack on this clause alone would miss.
     A counterexample for any of them falsifies the property.
+    intermediate_slopes: alpha-CROWN's optimised slopes for the intermediate bounds
+    (``optimize_alpha_layers``), tried again for subdomains' intermediate bounds.
     """
     settings = settings or BabSettings()
     per_step = settings.batch or (1024 if x_lower.is_cuda else 64)
     model.eval()
     with torch.no_grad():
-        root = Root.build(model, x_lower, x_upper, spec, offset, pre)
+        root = Root.build(model, x_lower, x_upper, spec, offset, pre, intermediate_slopes)
         pool = Domains.root(root, alpha)
     rooted = bound_domains(root, pool, settings.root_iterations, settings.lr_alpha, settings.lr_beta,
                           SAFE_TOLERANCE, deadline)
@@ -114,8 +118,9 @@ def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: T
         if keep.numel() == 0:
             continue
         children = parents.select(keep).children(layer[keep], neuron[keep], root.positions)
+        # Layers after each child's split layer get new bounds under the split.
         bounded = bound_domains(root, children, settings.iterations, settings.lr_alpha, settings.lr_beta,
-                                SAFE_TOLERANCE, deadline)
+                                SAFE_TOLERANCE, deadline, tighten_after=int(layer[keep].min()))
         explored += len(children)
         cex = _counterexample(root, children, bounded.candidates)
         if cex is None:

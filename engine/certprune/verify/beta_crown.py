@@ -4,9 +4,14 @@ multipliers (beta) jointly. Any alpha in [0, 1] and beta >= 0 gives a sound boun
 A split z_j >= 0 (active) or z_j <= 0 (inactive) enters the bound as the Lagrange term
 beta_j * s_j * z_j with s_j = -1 (active) / +1 (inactive): it is <= 0 on the subdomain,
 so adding it keeps a lower bound of the objective, and optimising beta tightens it.
+
+Before that, ``tighten_intermediate`` recomputes each new subdomain's intermediate
+bounds after its split layer (CROWN under the split-tightened earlier bounds), so a
+split also tightens, and often stabilises, the neurons after it.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Dict, Optional
@@ -90,11 +95,122 @@ def _pass(root: Root, fixed: _Fixed, alpha: Dict[int, Tensor], beta: Dict[int, T
     return lower + root.offset, A
 
 
+#: elements of one chunk of intermediate backward passes (coefficients (D, 2 n_p, *layer)).
+REFINE_ELEMENTS = 2 ** 24
+#: intermediate bounds of a subdomain are recomputed while that costs at most this
+#: share of its alpha/beta optimisation (coefficient elements touched): layers with many
+#: unstable neurons behind large layers keep their bounds instead.
+TIGHTEN_SHARE = 1.0
+#: a domain whose computed lower bound of some neuron exceeds its upper bound by more
+#: than this (relative) is empty: its split constraints contradict each other. Far above
+#: float32 rounding of a backward pass; smaller crossings are treated as rounding.
+INFEASIBLE_GAP = 1e-3
+
+
+def _relaxed_backward(root: Root, lower: Dict[int, Tensor], upper: Dict[int, Tensor], A: Tensor,
+                      end: int, alphas: Optional[Dict[int, Tensor]] = None) -> Tensor:
+    """Lower bounds of the linear functions A (D, R, *out_shape of ops[end]) over each
+    domain, by a backward pass from ``end`` to the input (root-stable neurons exact,
+    root-unstable ones relaxed with the domain's bounds lower/upper (D, n_p)); lower
+    slopes alphas[p] (1 or D, R, n_p), default CROWN's. Returns (D, R)."""
+    d, r = A.shape[:2]
+    bias = A.new_zeros(d, r)
+    for pos in range(end, -1, -1):
+        op = root.graph.ops[pos]
+        if not op.is_relu:
+            A, b = op.backward_coefficients(A)
+            bias = bias + b
+            continue
+        idx = root.unstable[pos]
+        l, u = lower[pos].unsqueeze(1), upper[pos].unsqueeze(1)  # (D, 1, n_p)
+        up, lo = u.clamp(min=0), l.clamp(max=0)
+        upper_slope = up / (up - lo).clamp(min=1e-12)
+        active = (l >= 0).to(l.dtype)
+        alpha = alphas[pos] if alphas is not None else (u > -l).to(l.dtype)
+        lower_slope = active + ((l < 0) & (u > 0)).to(l.dtype) * alpha
+        flat = A.reshape(d, r, -1)
+        coeff = flat[:, :, idx]  # (D, R, n_p)
+        positive, negative = coeff.clamp(min=0), coeff.clamp(max=0)
+        bias = bias + (negative * (-lo * upper_slope)).sum(-1)
+        relaxed = positive * lower_slope + negative * upper_slope
+        A = (flat * root.stable_slope[pos]).index_copy(2, idx, relaxed).reshape(d, r, *op.in_shape)
+    x_lower = root.x_lower.expand(d, *root.x_lower.shape[1:])
+    x_upper = root.x_upper.expand(d, *root.x_upper.shape[1:])
+    low, _ = concretize(LinearBounds(A, None, bias, bias), x_lower, x_upper)
+    return low
+
+
+def tighten_intermediate(root: Root, doms: Domains, after: int = 0, budget: float = math.inf) -> Tensor:
+    """Recompute the bounds of root-unstable neurons in ReLU layers ``positions[k]``,
+    k > after, of every domain under its split constraints (CROWN over the domain's
+    own, split-tightened bounds of the earlier layers, layer by layer; with CROWN's
+    slopes and with the root's optimised intermediate slopes, the better), keeping the
+    element-wise tighter of old and new. A split makes its neuron exact, which tightens
+    the layers after it and often stabilises neurons there. Updates ``doms`` in place;
+    returns (D,) bool: domains found empty (contradictory splits: safe).
+
+    budget: per domain, the most coefficient elements the backward passes may touch in
+    all (a layer whose passes would go over it keeps its bounds: sound, only looser).
+    """
+    d = len(doms)
+    empty = torch.zeros(d, dtype=torch.bool, device=doms.bound.device)
+    spent = 0.0
+    with torch.no_grad():
+        for k, p in enumerate(root.positions):
+            if k <= after:
+                continue
+            l, u = doms.lower[p], doms.upper[p]  # (D, n_p)
+            cols = ((l < 0) & (u > 0)).any(0).nonzero().flatten()
+            if cols.numel() == 0:
+                continue
+            passes = 2 if p in root.intermediate_alpha else 1
+            cost = passes * 2 * cols.numel() * sum(math.prod(op.out_shape) for op in root.graph.ops[:p])
+            if spent + cost > budget:
+                continue
+            spent += cost
+            neurons = root.unstable[p][cols]
+            shape = tuple(root.pre_lower[p].shape[1:])
+            widest = max(max(math.prod(op.in_shape), math.prod(op.out_shape)) for op in root.graph.ops[:p])
+            chunk = max(1, REFINE_ELEMENTS // (2 * cols.numel() * widest))
+            new_l, new_u = l.clone(), u.clone()
+            for s in range(0, d, chunk):
+                part = slice(s, min(d, s + chunk))
+                n = part.stop - part.start
+                start = identity_start(n, shape, l, neurons)  # (n, c, *shape)
+                sub_l = {q: doms.lower[q][part] for q in root.positions if q < p}
+                sub_u = {q: doms.upper[q][part] for q in root.positions if q < p}
+                both = torch.cat([start, -start], dim=1)
+                low = _relaxed_backward(root, sub_l, sub_u, both, p - 1)
+                c = cols.numel()
+                if p in root.intermediate_alpha:  # the root's optimised slopes, where better
+                    rows = torch.cat([cols, root.unstable[p].numel() + cols])
+                    alphas = {q: a[:, rows] for q, a in root.intermediate_alpha[p].items()}
+                    low = torch.maximum(low, _relaxed_backward(root, sub_l, sub_u, both, p - 1, alphas))
+                new_l[part, cols] = torch.maximum(l[part][:, cols], low[:, :c])
+                new_u[part, cols] = torch.minimum(u[part][:, cols], -low[:, c:])
+            gap = new_l - new_u
+            empty |= (gap > INFEASIBLE_GAP * (1 + new_l.abs() + new_u.abs())).any(1)
+            # Crossings within rounding: keep the interval (it still contains the value).
+            doms.lower[p], doms.upper[p] = torch.minimum(new_l, new_u), torch.maximum(new_l, new_u)
+    return empty
+
+
 def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: float = 0.1,
-                  lr_beta: float = 0.05, stop_above: float = 0.0, deadline: Optional[float] = None
-                  ) -> BoundedBatch:
+                  lr_beta: float = 0.05, stop_above: float = 0.0, deadline: Optional[float] = None,
+                  tighten_after: Optional[int] = None) -> BoundedBatch:
     """Optimise alpha/beta for every domain (updating ``doms`` in place with the best
-    parameters and bounds) and return the bound, branching coefficients and candidates."""
+    parameters and bounds) and return the bound, branching coefficients and candidates.
+
+    tighten_after: first recompute the intermediate bounds of the ReLU layers after
+    ``positions[tighten_after]`` under each domain's splits (``tighten_intermediate``);
+    None: keep the domains' bounds (the root, or bounds already tightened).
+    """
+    empty = None
+    if tighten_after is not None:
+        # Tightening may cost about as much as the optimisation it feeds (forward and
+        # backward over every layer for m rows, each step).
+        steps = 3 * max(1, iterations) * root.rows * sum(math.prod(op.out_shape) for op in root.graph.ops)
+        empty = tighten_intermediate(root, doms, tighten_after, TIGHTEN_SHARE * steps)
     alpha = {p: a.detach().clone().requires_grad_() for p, a in doms.alpha.items()}
     beta = {p: b.detach().clone().requires_grad_() for p, b in doms.beta.items()}
     best_alpha = {p: a.detach().clone() for p, a in alpha.items()}
@@ -137,6 +253,8 @@ def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: flo
     with torch.no_grad():
         rows, lA = _pass(root, fixed, best_alpha, best_beta, record)
         doms.bound = torch.maximum(best, rows.max(dim=1).values)
+        if empty is not None:
+            doms.bound = torch.where(empty, torch.full_like(doms.bound, float("inf")), doms.bound)
         coefficients = {p: record[p] for p in root.positions}
         candidates = minimizing_input(lA, fixed.x_lower, fixed.x_upper)
     return BoundedBatch(doms.bound, coefficients, candidates)

@@ -18,9 +18,13 @@ from .beta_crown import evaluate_domains
 from .domains import Domains, Root
 
 
-def babsr_scores(doms: Domains, coefficients: Dict[int, Tensor], positions: List[int]) -> Tensor:
+def babsr_scores(doms: Domains, coefficients: Dict[int, Tensor], positions: List[int],
+                 intercept_only: bool = False) -> Tensor:
     """(D, N) scores over all root-unstable neurons (layers concatenated in order);
-    -inf for neurons already split."""
+    -inf for neurons already split (or stable in the domain).
+
+    intercept_only: score only the upper line's gap (the "intercept" heuristic, FSB's
+    second source of candidates)."""
     scores = []
     for p in positions:
         l, u, A = doms.lower[p], doms.upper[p], coefficients[p]  # (D, n), (D, n), (D, m, n)
@@ -28,6 +32,8 @@ def babsr_scores(doms: Domains, coefficients: Dict[int, Tensor], positions: List
         upper_gap = (-l * u / width).clamp(min=0)  # (D, n)
         alpha = doms.alpha[p]  # (D, m, n)
         lower_gap = torch.maximum(u.unsqueeze(1) * (1 - alpha), -l.unsqueeze(1) * alpha).clamp(min=0)
+        if intercept_only:
+            lower_gap = torch.zeros_like(lower_gap)
         score = ((-A).clamp(min=0) * upper_gap.unsqueeze(1) + A.clamp(min=0) * lower_gap).sum(dim=1)
         free = (doms.split[p] == 0) & (l < 0) & (u > 0)
         scores.append(torch.where(free, score, torch.full_like(score, -float("inf"))))
@@ -61,9 +67,10 @@ def _locate(flat: Tensor, doms: Domains, positions: List[int]) -> Tuple[Tensor, 
 
 def choose_splits_fsb(root: Root, doms: Domains, coefficients: Dict[int, Tensor], positions: List[int],
                       candidates: int = 3) -> Tuple[Tensor, Tensor, Tensor]:
-    """Like ``choose_splits``, but among each domain's top ``candidates`` BaBSR choices pick
-    the one whose children (bounded once at the inherited alpha/beta) have the best
-    worse-child bound."""
+    """FSB (filtered smart branching, as alpha-beta-CROWN does it): per domain, the top
+    ``candidates`` neurons by BaBSR and the top ``candidates`` by the intercept score
+    are each tried by bounding both children once (at the inherited alpha/beta: one
+    batched pass), and the candidate whose worse child is best is split."""
     scores = babsr_scores(doms, coefficients, positions)
     d = len(doms)
     device = doms.bound.device
@@ -71,6 +78,13 @@ def choose_splits_fsb(root: Root, doms: Domains, coefficients: Dict[int, Tensor]
         return choose_splits(doms, coefficients, positions)
     k = min(candidates, scores.shape[1])
     top_scores, top = scores.topk(k, dim=1)  # (D, k)
+    if k > 1:
+        int_scores, int_top = babsr_scores(doms, coefficients, positions, intercept_only=True).topk(k, dim=1)
+        # An intercept candidate must also be splittable (BaBSR's score is finite there).
+        int_scores = torch.where(torch.isfinite(scores.gather(1, int_top)), int_scores,
+                                 torch.full_like(int_scores, -float("inf")))
+        top_scores, top = torch.cat([top_scores, int_scores], 1), torch.cat([top, int_top], 1)  # (D, 2k)
+        k = 2 * k
     valid = torch.isfinite(top_scores)
     has = valid[:, 0]
     if k == 1:

@@ -4,7 +4,10 @@ Only neurons that are unstable at the root can ever be split (subdomain bounds o
 tighten), so a subdomain stores its state for those neurons alone: per ReLU position p,
 n_p = number of root-unstable neurons there, and for D subdomains
 
-    lower[p], upper[p]: (D, n_p) pre-activation bounds (the split neuron tightened to 0)
+    lower[p], upper[p]: (D, n_p) pre-activation bounds under the domain's splits (the
+                        split neuron tightened to 0, later layers recomputed by
+                        beta_crown.tighten_intermediate; a neuron they make stable
+                        is no longer split or relaxed)
     split[p]:           (D, n_p) int8, +1 split active (z >= 0), -1 inactive (z <= 0), 0 free
     alpha[p], beta[p]:  (D, m, n_p) lower slopes and split multipliers (m = spec rows)
     bound:              (D,) best lower bound of the clause objective (> 0: proven safe)
@@ -44,17 +47,34 @@ class Root:
     unstable: Dict[int, Tensor]  # flat indices (n_p,) of root-unstable neurons
     stable_slope: Dict[int, Tensor]  # (1, 1, N_p): 1 where the root bounds say active, else 0
     _graph64: Optional[BoundGraph] = field(default=None, repr=False)
+    #: p -> {q: (1, 2 n_p, n_q)} slopes of ReLU q's root-unstable neurons for the lower
+    #: (first n_p rows) and upper bounds of ReLU p's root-unstable neurons (alpha-CROWN's
+    #: optimised intermediate slopes; subdomains' intermediate bounds try them too)
+    intermediate_alpha: Dict[int, Dict[int, Tensor]] = field(default_factory=dict)
 
     @staticmethod
     def build(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: Tensor, offset: Tensor,
-              pre: Dict[int, Tuple[Tensor, Tensor]]) -> "Root":
-        """pre: position -> (l, u) (1, *shape) root pre-activation bounds (e.g. from CROWN)."""
+              pre: Dict[int, Tuple[Tensor, Tensor]],
+              intermediate_slopes: Optional[Dict[int, Tuple[Tensor, Dict[int, Tensor]]]] = None) -> "Root":
+        """pre: position -> (l, u) (1, *shape) root pre-activation bounds (e.g. from CROWN).
+        intermediate_slopes: what ``optimize_alpha_layers`` fills in (for these ``pre``)."""
         graph = build_graph(model, x_lower.shape[1:], spec=spec.unsqueeze(0))
         positions = sorted(pre)
         unstable = {p: ((pre[p][0] < 0) & (pre[p][1] > 0)).reshape(-1).nonzero().flatten() for p in positions}
         stable_slope = {p: (pre[p][0] >= 0).to(x_lower.dtype).reshape(1, 1, -1) for p in positions}
-        return Root(model, graph, x_lower, x_upper, spec, offset, positions,
+        root = Root(model, graph, x_lower, x_upper, spec, offset, positions,
                     {p: pre[p][0] for p in positions}, {p: pre[p][1] for p in positions}, unstable, stable_slope)
+        for p, (bounded, slopes) in (intermediate_slopes or {}).items():
+            idx = unstable.get(p)
+            if idx is None or idx.numel() == 0 or bounded.numel() == 0:
+                continue
+            at = torch.searchsorted(bounded, idx).clamp(max=bounded.numel() - 1)
+            if not bool((bounded[at] == idx).all()) or any(q not in slopes for q in positions if q < p):
+                continue  # computed for other bounds: not applicable
+            rows = torch.cat([at, bounded.numel() + at])
+            root.intermediate_alpha[p] = {q: slopes[q].reshape(1, 2 * bounded.numel(), -1)[:, rows][:, :, unstable[q]]
+                                          for q in positions if q < p}
+        return root
 
     @property
     def rows(self) -> int:

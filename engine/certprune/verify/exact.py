@@ -1,4 +1,5 @@
-"""Exact decision of a subdomain whose every unstable ReLU is split.
+"""Exact decision of a subdomain whose every unstable ReLU is split (or stable under
+the domain's own bounds, which hold on the subdomain).
 
 With every ReLU's phase fixed the network is affine on the subdomain, so "is the clause
 violated somewhere?" is a linear program over the input box plus the split constraints
@@ -11,7 +12,6 @@ from typing import Optional, Tuple
 
 import numpy as np
 import torch
-from scipy.optimize import linprog
 from torch import Tensor
 
 from ..bounds.crown import backward_from, identity_start
@@ -35,10 +35,13 @@ def _decide(root: Root, doms: Domains, i: int) -> Tuple[str, Optional[Tensor]]:
     graph = root.graph64()
     relax = {}
     for p in root.positions:
-        split = doms.split[p][i].to(torch.float64)  # (n_p,)
+        split = doms.split[p][i]  # (n_p,)
         lower = root.pre_lower[p].to(torch.float64)
         active = (lower >= 0).to(torch.float64).reshape(-1).clone()
-        active[root.unstable[p]] = (split > 0).to(torch.float64)
+        # A root-unstable neuron is active where split so, or where the domain's own
+        # bounds (sound under its splits) say it is (l >= 0) without a split.
+        phase = (split > 0) | ((split == 0) & (doms.lower[p][i] >= 0))
+        active[root.unstable[p]] = phase.to(torch.float64)
         active = active.reshape(lower.shape)
         relax[p] = Relaxation(active, active, active, torch.zeros_like(active))
     like = root.x_lower.to(torch.float64)  # dtype/device of the float64 computation
@@ -71,6 +74,8 @@ def _decide(root: Root, doms: Domains, i: int) -> Tuple[str, Optional[Tensor]]:
     bounds = [(float(a), float(b)) for a, b in zip(xl, xu)] + [(None, None)]
     cost = np.zeros(n + 1)
     cost[-1] = 1.0
+    from scipy.optimize import linprog  # here, not at import: scipy.optimize costs verify ~0.5 s of start-up
+
     res = linprog(cost, A_ub=np.vstack(a_ub), b_ub=np.concatenate(b_ub), bounds=bounds, method="highs")
     if res.status == 2:  # infeasible: the split constraints leave no input
         return "safe", None

@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import Tensor, nn
 
-from ..bounds.alpha import optimize_alpha
+from ..bounds.alpha import optimize_alpha_layers
 from ..bounds.crown import backward_from, concretize, identity_start
 from ..bounds.graph import build_graph
 from ..bounds.ibp import preactivation_bounds
@@ -47,6 +47,7 @@ class VerifySettings:
     memory_elements: int = 2 ** 25  # budget for intermediate CROWN coefficient tensors
     refine_share: float = 0.5  # modes alpha-crown, bab: share of the remaining time layer-wise CROWN may use
     bab: BabSettings = field(default_factory=BabSettings)
+    input_split: bool = True  # mode bab: split the input box instead when it has few free inputs (input_split.py)
 
 
 @dataclass
@@ -79,6 +80,10 @@ def verify_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses: List
         return PropertyResult("falsified", "pgd", None, 0, cex)
     if time.monotonic() > deadline:
         return PropertyResult("unknown", "timeout", None)
+    if mode == "bab" and settings.input_split:
+        from .input_split import input_split, suits_input_split  # imports this module
+        if suits_input_split(model, x_lower, x_upper):
+            return input_split(model, x_lower, x_upper, clauses, deadline)
 
     spec = torch.cat([c.spec for c in clauses]).unsqueeze(0)  # (1, S, K): every row of every clause
     offset = torch.cat([c.offset for c in clauses]).unsqueeze(0)  # (1, S)
@@ -124,8 +129,16 @@ def verify_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses: List
             return PropertyResult("unknown", "crown", float(best.min()))
         if time.monotonic() > deadline:
             return PropertyResult("unknown", "timeout", float(best.min()))
-    alpha_lower, _, alphas = optimize_alpha(graph, x_lower, x_upper, pre, iterations=settings.alpha_iterations,
-                                            bound_upper=False, deadline=deadline)
+    # Every layer's slopes are optimised (intermediate bounds too); the tightened
+    # intermediate bounds and slopes are what branch and bound starts from. Each step
+    # bounds every layer again, so in mode 'bab' it gets at most half the time left.
+    layer_slopes: Dict[int, tuple] = {}
+    now = time.monotonic()
+    alpha_deadline = deadline if mode == "alpha-crown" or math.isinf(deadline) else now + 0.5 * (deadline - now)
+    alpha_lower, pre, alphas = optimize_alpha_layers(graph, x_lower, x_upper, pre,
+                                                     iterations=settings.alpha_iterations, deadline=alpha_deadline,
+                                                     memory_elements=settings.memory_elements // 2,
+                                                     intermediate_slopes=layer_slopes)
     best = torch.maximum(best, clause_bounds(alpha_lower))
     if _proven(best, model, x_lower, x_upper, spec, offset, owner, "alpha-crown", pre, alphas):
         return PropertyResult("verified", "alpha-crown", float(best.min()))
@@ -145,7 +158,7 @@ def verify_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses: List
         rows = (owner == ci).nonzero().flatten()
         clause_alpha = {p: a[:, rows] for p, a in alphas.items()}
         res = branch_and_bound(model, x_lower, x_upper, clauses[ci].spec, clauses[ci].offset, pre,
-                               clause_alpha, deadline, settings.bab, attack_any)
+                               clause_alpha, deadline, settings.bab, attack_any, layer_slopes)
         domains += res.domains
         if res.status == "falsified":
             return PropertyResult("falsified", "bab", margin, domains, res.counterexample,
