@@ -187,15 +187,8 @@ def _regions(asserts: List[Expr], n_in: int, n_out: int, path: str) -> List[Regi
     boxes: dict = {}  # input atoms of a term -> (lower, upper, clauses)
     for picked in itertools.product(*choices):
         term_lower, term_upper = lower, upper
-        rows = list(common_rows)
-        inputs = []
-        for atoms in picked:
-            for atom in atoms:
-                bound = _input_bound(atom)
-                if bound is None:
-                    rows.append(_comparison_row(atom, n_out, path))
-                else:
-                    inputs.append(bound)
+        rows, inputs = _partition([atom for atoms in picked for atom in atoms], n_out, path)
+        rows = list(common_rows) + rows
         key = tuple(inputs)
         if key not in boxes:
             if inputs:
@@ -243,8 +236,8 @@ def _atoms(e: Expr, path: str) -> List[Expr]:
     return [e]
 
 
-def _split(atoms: List[Expr], lower, upper, n_in: int, n_out: int, path: str) -> list:
-    """Apply the input bounds among atoms to lower/upper; return the output rows."""
+def _partition(atoms: List[Expr], n_out: int, path: str) -> Tuple[list, list]:
+    """Atoms -> (output rows (row, offset), input bounds)."""
     rows, inputs = [], []
     for atom in atoms:
         bound = _input_bound(atom)
@@ -252,6 +245,12 @@ def _split(atoms: List[Expr], lower, upper, n_in: int, n_out: int, path: str) ->
             rows.append(_comparison_row(atom, n_out, path))
         else:
             inputs.append(bound)
+    return rows, inputs
+
+
+def _split(atoms: List[Expr], lower, upper, n_in: int, n_out: int, path: str) -> list:
+    """Apply the input bounds among atoms to lower/upper; return the output rows."""
+    rows, inputs = _partition(atoms, n_out, path)
     _apply(inputs, lower, upper, n_in, path)
     return rows
 

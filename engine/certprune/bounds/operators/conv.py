@@ -61,25 +61,31 @@ class _TransposedConv(torch.autograd.Function):
         return grad_A, grad_w, None, None, None, None
 
 
-class BoundConv2d(BoundOp):
+class ConvGeometry(BoundOp):
+    """What every 2-d convolution operator shares: shape checks, output size, the
+    output_padding its transposed convolution needs, forward and interval passes.
+    Subclasses add their backward step (dense: BoundConv2d; grouped: pool.BoundGroupedConv2d).
+    """
+
+    kind = "Conv2d"
+
     def __init__(self, index: int, in_shape, weight: Tensor, bias: Optional[Tensor],
                  stride=1, padding=0, dilation=1, groups: int = 1):
         super().__init__(index, in_shape)
+        groups = int(groups)
         if len(self.in_shape) != 3:
-            raise ValueError(f"layer {index} (Conv2d) expects (C, H, W) inputs, got {self.in_shape}")
-        if groups != 1:
-            raise ValueError(f"layer {index} (Conv2d) uses groups={groups}; only groups=1 is supported")
-        if weight.shape[1] != self.in_shape[0]:
-            raise ValueError(f"layer {index} (Conv2d) takes {weight.shape[1]} channels but receives "
-                             f"{self.in_shape[0]}")
-        self.weight, self.bias = weight, bias  # (Co, Ci, kh, kw), (Co,)
+            raise ValueError(f"layer {index} ({self.kind}) expects (C, H, W) inputs, got {self.in_shape}")
+        if groups < 1 or weight.shape[0] % groups or weight.shape[1] * groups != self.in_shape[0]:
+            raise ValueError(f"layer {index} ({self.kind}): weight {tuple(weight.shape)} with groups={groups} "
+                             f"takes {weight.shape[1] * groups} channels but receives {self.in_shape[0]}")
+        self.weight, self.bias, self.groups = weight, bias, groups  # (Co, Ci / groups, kh, kw), (Co,)
         self.stride, self.padding, self.dilation = _pair(stride), _pair(padding), _pair(dilation)
         _, h, w = self.in_shape
         kh, kw = weight.shape[2:]
         ho = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
         wo = (w + 2 * self.padding[1] - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
         if ho < 1 or wo < 1:
-            raise ValueError(f"layer {index} (Conv2d) leaves an empty {ho}x{wo} output for input {self.in_shape}")
+            raise ValueError(f"layer {index} ({self.kind}) leaves an empty {ho}x{wo} output for input {self.in_shape}")
         self.out_shape = (int(weight.shape[0]), int(ho), int(wo))
         # The transposed convolution must give back exactly the input size: strided
         # convolutions drop trailing rows/columns, which output_padding restores.
@@ -89,7 +95,7 @@ class BoundConv2d(BoundOp):
         )
 
     def _conv(self, x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
-        return F.conv2d(x, weight, bias, self.stride, self.padding, self.dilation)
+        return F.conv2d(x, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, Ci, H, W) -> (B, Co, Ho, Wo)
         return self._conv(x, self.weight, self.bias)
@@ -103,15 +109,25 @@ class BoundConv2d(BoundOp):
         weight = self.weight if f == 1.0 else self.weight * f
         return self._conv(c, weight, self.bias), self._conv(r, weight.abs(), None), 1.0
 
+    def _bias_term(self, A: Tensor) -> Tensor:
+        """A (N, S, Co, Ho, Wo) -> (N, S): the bias's contribution."""
+        n, s = A.shape[:2]
+        return A.new_zeros(n, s) if self.bias is None else A.sum(dim=(-1, -2)).matmul(self.bias)  # (N, S, Co) @ (Co,)
+
+
+class BoundConv2d(ConvGeometry):
+    """A dense convolution (groups = 1): the graph folds per-channel affine maps into it."""
+
+    def __init__(self, index: int, in_shape, weight: Tensor, bias: Optional[Tensor],
+                 stride=1, padding=0, dilation=1, groups: int = 1):
+        if groups != 1:
+            raise ValueError(f"layer {index} (Conv2d) uses groups={groups}; only groups=1 is supported")
+        super().__init__(index, in_shape, weight, bias, stride, padding, dilation)
+
     def backward_coefficients(self, A: Tensor) -> Tuple[Tensor, Tensor]:
         """A (N, S, Co, Ho, Wo) -> (A' (N, S, Ci, H, W), bias (N, S))."""
         n, s = A.shape[:2]
         flat = A.reshape(n * s, *self.out_shape)
         back = _TransposedConv.apply(flat.contiguous(), self.weight, self.in_shape[1:], self.stride,
                                      self.padding, self.dilation)
-        back = back.reshape(n, s, *self.in_shape)
-        if self.bias is None:
-            bias = A.new_zeros(n, s)
-        else:
-            bias = A.sum(dim=(-1, -2)).matmul(self.bias)  # (N, S, Co) @ (Co,)
-        return back, bias
+        return back.reshape(n, s, *self.in_shape), self._bias_term(A)

@@ -9,14 +9,11 @@ from typing import Sequence, Tuple
 
 from torch import Tensor
 
-from ..values import Interval
-from .base import BoundOp
+from .shape import Rearrangement
 
 
-class BoundPermute(BoundOp):
+class BoundPermute(Rearrangement):
     """out = x.permute(0, *[d + 1 for d in dims]); dims permutes the sample axes."""
-
-    is_diagonal = True
 
     def __init__(self, index: int, in_shape, dims: Sequence[int]):
         super().__init__(index, in_shape)
@@ -30,12 +27,6 @@ class BoundPermute(BoundOp):
 
     def forward(self, x: Tensor) -> Tensor:  # (B, *in_shape) -> (B, *out_shape)
         return x.permute(0, *[d + 1 for d in self.dims])
-
-    def interval(self, iv: Interval) -> Interval:
-        return Interval(self.forward(iv.lower), self.forward(iv.upper))
-
-    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
-        return self.forward(c), self.forward(r), f
 
     def backward_coefficients(self, A: Tensor) -> Tuple[Tensor, Tensor]:
         """A (N, S, *out_shape) -> (A' (N, S, *in_shape), 0)."""

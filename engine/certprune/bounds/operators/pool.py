@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..values import Interval
 from .base import BoundOp, sum_over_sample
-from .conv import _pair
+from .conv import ConvGeometry
 
 
 class BoundPad(BoundOp):
@@ -63,52 +63,14 @@ class BoundPad(BoundOp):
         return A[(slice(None), slice(None)) + crop], bias
 
 
-class BoundGroupedConv2d(BoundOp):
+class BoundGroupedConv2d(ConvGeometry):
     """conv2d(x, weight, bias, stride, padding, dilation, groups): weight (Co, Ci / groups, kh, kw).
 
-    Not a BoundConv2d subclass on purpose: the graph's fold of a following per-channel
-    affine map into a convolution assumes a dense kernel.
+    Not a BoundConv2d on purpose: the graph's fold of a following per-channel affine map
+    into a convolution assumes a dense kernel.
     """
 
-    def __init__(self, index: int, in_shape, weight: Tensor, bias: Optional[Tensor],
-                 stride=1, padding=0, dilation=1, groups: int = 1):
-        super().__init__(index, in_shape)
-        groups = int(groups)
-        if len(self.in_shape) != 3:
-            raise ValueError(f"layer {index} (grouped Conv2d) expects (C, H, W) inputs, got {self.in_shape}")
-        channels, h, w = self.in_shape
-        if groups < 1 or channels % groups or weight.shape[0] % groups or weight.shape[1] * groups != channels:
-            raise ValueError(f"layer {index} (grouped Conv2d): weight {tuple(weight.shape)} with groups={groups} "
-                             f"does not fit inputs of shape {self.in_shape}")
-        self.weight, self.bias, self.groups = weight, bias, groups
-        self.stride, self.padding, self.dilation = _pair(stride), _pair(padding), _pair(dilation)
-        kh, kw = weight.shape[2:]
-        ho = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
-        wo = (w + 2 * self.padding[1] - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
-        if ho < 1 or wo < 1:
-            raise ValueError(f"layer {index} (grouped Conv2d) leaves an empty {ho}x{wo} output for input "
-                             f"{self.in_shape}")
-        self.out_shape = (int(weight.shape[0]), int(ho), int(wo))
-        # Strided convolutions drop trailing rows/columns; output_padding restores them.
-        self.output_padding = (
-            h - ((ho - 1) * self.stride[0] - 2 * self.padding[0] + self.dilation[0] * (kh - 1) + 1),
-            w - ((wo - 1) * self.stride[1] - 2 * self.padding[1] + self.dilation[1] * (kw - 1) + 1),
-        )
-
-    def _conv(self, x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
-        return F.conv2d(x, weight, bias, self.stride, self.padding, self.dilation, self.groups)
-
-    def forward(self, x: Tensor) -> Tensor:  # (B, Ci, H, W) -> (B, Co, Ho, Wo)
-        return self._conv(x, self.weight, self.bias)
-
-    def interval(self, iv: Interval) -> Interval:
-        center = self._conv(iv.center, self.weight, self.bias)
-        radius = self._conv(iv.radius, self.weight.abs(), None)
-        return Interval.from_center(center, radius)
-
-    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
-        weight = self.weight if f == 1.0 else self.weight * f
-        return self._conv(c, weight, self.bias), self._conv(r, weight.abs(), None), 1.0
+    kind = "grouped Conv2d"
 
     def backward_coefficients(self, A: Tensor) -> Tuple[Tensor, Tensor]:
         """A (N, S, Co, Ho, Wo) -> (A' (N, S, Ci, H, W), bias (N, S))."""
@@ -116,6 +78,4 @@ class BoundGroupedConv2d(BoundOp):
         flat = A.reshape(n * s, *self.out_shape)
         back = F.conv_transpose2d(flat, self.weight, None, self.stride, self.padding, self.output_padding,
                                   self.groups, self.dilation)
-        back = back.reshape(n, s, *self.in_shape)
-        bias = A.new_zeros(n, s) if self.bias is None else A.sum(dim=(-1, -2)).matmul(self.bias)
-        return back, bias
+        return back.reshape(n, s, *self.in_shape), self._bias_term(A)

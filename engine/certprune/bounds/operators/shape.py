@@ -11,10 +11,21 @@ from ..values import Interval
 from .base import BoundOp
 
 
-class BoundReshape(BoundOp):
-    """Reshape each sample to ``out_shape`` (element order kept, row-major as torch/ONNX)."""
+class Rearrangement(BoundOp):
+    """An operator that only moves values (reshape, permute): interval bounds move with
+    them, exactly. Subclasses give forward and backward_coefficients."""
 
     is_diagonal = True
+
+    def interval(self, iv: Interval) -> Interval:
+        return Interval(self.forward(iv.lower), self.forward(iv.upper))
+
+    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
+        return self.forward(c), self.forward(r), f
+
+
+class BoundReshape(Rearrangement):
+    """Reshape each sample to ``out_shape`` (element order kept, row-major as torch/ONNX)."""
 
     def __init__(self, index: int, in_shape, out_shape):
         super().__init__(index, in_shape)
@@ -26,12 +37,6 @@ class BoundReshape(BoundOp):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.reshape(x.shape[0], *self.out_shape)
-
-    def interval(self, iv: Interval) -> Interval:
-        return Interval(self.forward(iv.lower), self.forward(iv.upper))
-
-    def interval_cr(self, c: Tensor, r: Tensor, f: float) -> Tuple[Tensor, Tensor, float]:
-        return self.forward(c), self.forward(r), f
 
     def backward_coefficients(self, A: Tensor) -> Tuple[Tensor, Tensor]:
         n, s = A.shape[:2]
