@@ -39,6 +39,14 @@ class BoundedBatch:
     candidates: Tensor
 
 
+def _relu_lines(l: Tensor, u: Tensor):
+    """The upper line of relu on [l, u] (slope, intercept) and the phase masks (active,
+    unstable), all shaped like l. Stable neurons get slope 1 (active) or 0 (inactive)."""
+    up, lo = u.clamp(min=0), l.clamp(max=0)
+    upper_slope = up / (up - lo).clamp(min=1e-12)
+    return upper_slope, -lo * upper_slope, (l >= 0).to(l.dtype), ((l < 0) & (u > 0)).to(l.dtype)
+
+
 class _Fixed:
     """What stays constant while one batch is optimised: the relaxation of every
     root-unstable neuron in every domain (upper line, phase masks, split signs) and the
@@ -51,11 +59,7 @@ class _Fixed:
         self.active, self.unstable, self.upper_slope, self.intercept, self.sign = {}, {}, {}, {}, {}
         for p in root.positions:
             l, u = doms.lower[p].unsqueeze(1), doms.upper[p].unsqueeze(1)  # (D, 1, n_p)
-            up, lo = u.clamp(min=0), l.clamp(max=0)
-            self.upper_slope[p] = up / (up - lo).clamp(min=1e-12)
-            self.intercept[p] = -lo * self.upper_slope[p]
-            self.active[p] = (l >= 0).to(l.dtype)
-            self.unstable[p] = ((l < 0) & (u > 0)).to(l.dtype)
+            self.upper_slope[p], self.intercept[p], self.active[p], self.unstable[p] = _relu_lines(l, u)
             self.sign[p] = -doms.split[p].to(l.dtype).unsqueeze(1)  # beta-CROWN's s_j
         self.x_lower = root.x_lower.expand(d, *root.x_lower.shape[1:])
         self.x_upper = root.x_upper.expand(d, *root.x_upper.shape[1:])
@@ -123,15 +127,13 @@ def _relaxed_backward(root: Root, lower: Dict[int, Tensor], upper: Dict[int, Ten
             continue
         idx = root.unstable[pos]
         l, u = lower[pos].unsqueeze(1), upper[pos].unsqueeze(1)  # (D, 1, n_p)
-        up, lo = u.clamp(min=0), l.clamp(max=0)
-        upper_slope = up / (up - lo).clamp(min=1e-12)
-        active = (l >= 0).to(l.dtype)
+        upper_slope, intercept, active, unstable = _relu_lines(l, u)
         alpha = alphas[pos] if alphas is not None else (u > -l).to(l.dtype)
-        lower_slope = active + ((l < 0) & (u > 0)).to(l.dtype) * alpha
+        lower_slope = active + unstable * alpha
         flat = A.reshape(d, r, -1)
         coeff = flat[:, :, idx]  # (D, R, n_p)
         positive, negative = coeff.clamp(min=0), coeff.clamp(max=0)
-        bias = bias + (negative * (-lo * upper_slope)).sum(-1)
+        bias = bias + (negative * intercept).sum(-1)
         relaxed = positive * lower_slope + negative * upper_slope
         A = (flat * root.stable_slope[pos]).index_copy(2, idx, relaxed).reshape(d, r, *op.in_shape)
     x_lower = root.x_lower.expand(d, *root.x_lower.shape[1:])
