@@ -18,6 +18,13 @@ const common = {
 
 const histogram = z.object({ edges: z.array(z.number()), counts: z.array(count) });
 const stableCounts = z.object({ active: count, inactive: count, unstable: count });
+/** A count out of a total, e.g. remaining weights out of all weights. */
+const share = z.object({ remaining: count, total: count });
+
+/**
+ * Fields added after runs were first stored are optional here so that events written by
+ * an older engine still parse; the engine always writes them.
+ */
 
 export const SAMPLE_STATUSES = ["verified", "falsified", "unknown", "misclassified"] as const;
 export const DECIDED_BY = ["clean", "pgd", "ibp", "crown", "alpha-crown", "bab", "timeout"] as const;
@@ -33,6 +40,22 @@ export const StartedEvent = z.object({
   device: z.string(),
   torchVersion: z.string(),
   resumed: z.boolean(),
+  plan: z
+    .object({
+      kind: z.enum(["experiment", "uploaded-model"]).describe("A train-prune-verify run, or verification of an uploaded ONNX model."),
+      rounds: z.number().int().min(1).describe("Rounds the run will perform, the dense round 0 included."),
+      remainingTargets: z.array(fraction).describe("Planned remaining fraction of the pruned scope after each round's pruning, round 0 first."),
+      pruneRate: fraction.nullable().describe("Fraction of what remains removed per round (resolved default), null when not pruning."),
+      unit: z.enum(["weights", "channels"]).nullable().describe("What the method prunes."),
+      epochs: count.describe("Training epochs per round."),
+      lr: z.number().min(0).nullable().describe("Resolved learning rate."),
+      weightDecay: z.number().min(0).nullable().describe("Resolved weight decay."),
+      trainEps: z.number().min(0).nullable().describe("Resolved training epsilon."),
+      verifyEps: z.number().min(0).nullable().describe("Resolved verification epsilon."),
+      epsSchedule: z.array(z.number().min(0)).describe("Training epsilon per epoch of one round."),
+      bestRoundRule: z.string().describe("How the engine picks the best round, in words."),
+    })
+    .optional(),
 });
 
 export const RoundStartedEvent = z.object({
@@ -58,6 +81,23 @@ export const EpochEvent = z.object({
   seconds,
 });
 
+export const PHASES = ["setup", "train", "evaluate", "stability", "verify", "prune", "export"] as const;
+
+/**
+ * Progress inside a phase (batches of an epoch, samples of verification), written at most
+ * every couple of seconds. The server keeps only the latest one per run (not stored).
+ */
+export const ProgressEvent = z.object({
+  type: z.literal("progress"),
+  ...common,
+  round,
+  phase: z.enum(PHASES),
+  epoch: z.number().int().min(1).nullable(),
+  done: count,
+  total: count,
+  seconds: seconds.describe("Seconds since the phase (or epoch) began."),
+});
+
 export const SampleVerifiedEvent = z.object({
   type: z.literal("sample_verified"),
   ...common,
@@ -68,13 +108,22 @@ export const SampleVerifiedEvent = z.object({
   status: z.enum(SAMPLE_STATUSES),
   decidedBy: z.enum(DECIDED_BY),
   seconds,
-  marginLower: z.number().nullable(),
+  marginLower: z.number().nullable().describe("Lower bound on the margin at the root, before any branching."),
+  finalMarginLower: z
+    .number()
+    .nullable()
+    .optional()
+    .describe("Branch and bound: the smallest lower bound over the open subdomains when it stopped (>0 when verified); null otherwise."),
   domains: count,
 });
 
 export const StabilityLayer = z.object({
   name: z.string(),
-  neurons: count,
+  neurons: count.describe("Neuron x sample pairs counted (units x samples)."),
+  units: count.optional().describe("Neurons in the layer."),
+  samples: count.optional().describe("Samples the counts are over."),
+  unstableUnits: count.optional().describe("Neurons unstable (IBP) on at least one sample."),
+  unstableFraction: histogram.optional().describe("Per neuron: the fraction of samples on which it is unstable (IBP)."),
   ibp: stableCounts,
   crown: stableCounts.nullable(),
   instability: z.number().min(0),
@@ -87,6 +136,8 @@ export const StabilityEvent = z.object({
   round,
   eps: z.number().min(0),
   layers: z.array(StabilityLayer),
+  samples: count.optional(),
+  unstablePerSample: z.array(count).optional().describe("Per sample: unstable neurons (IBP) over all layers."),
 });
 
 export const LayerSparsity = z.object({
@@ -102,8 +153,15 @@ export const RoundFinishedEvent = z.object({
   type: z.literal("round_finished"),
   ...common,
   round,
-  remainingRatio: fraction,
+  remainingRatio: fraction.describe("Remaining fraction of the weights in the pruned scope."),
   remainingChannelRatio: fraction,
+  sparsity: z
+    .object({
+      scope: share.describe("Weights in the pruned layers (the pruning scope)."),
+      all: share.describe("All weights of the network (conv and linear layers)."),
+      channels: share.nullable().describe("Channels/neurons in the pruned layers; null unless the method is structured."),
+    })
+    .optional(),
   standardAccuracy: fraction,
   adversarialAccuracy: fraction.nullable(),
   verifiedAccuracy: fraction.nullable(),
@@ -131,6 +189,8 @@ export const ArtifactEvent = z.object({
 export const LogEvent = z.object({
   type: z.literal("log"),
   ...common,
+  round: round.nullable().optional(),
+  phase: z.enum(PHASES).nullable().optional(),
   level: z.enum(["debug", "info", "warning", "error"]),
   message: z.string(),
 });
@@ -140,6 +200,11 @@ export const FinishedEvent = z.object({
   ...common,
   bestRound: round.nullable(),
   bestVerifiedAccuracy: fraction.nullable(),
+  bestRoundRule: z.string().optional().describe("The rule that picked bestRound, in words."),
+  indistinguishableRounds: z
+    .array(round)
+    .optional()
+    .describe("Rounds whose verified accuracy does not differ significantly from the best round's (paired exact McNemar test on the same samples, two-sided p >= 0.05)."),
   rounds: count,
   seconds,
 });
@@ -156,6 +221,7 @@ export const EngineEvent = z.discriminatedUnion("type", [
   StartedEvent,
   RoundStartedEvent,
   EpochEvent,
+  ProgressEvent,
   SampleVerifiedEvent,
   StabilityEvent,
   RoundFinishedEvent,
