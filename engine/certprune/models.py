@@ -14,12 +14,11 @@ pixel space.
 from __future__ import annotations
 
 import copy
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence
 
 import torch
 from torch import nn
-
-ARCHITECTURES = ("cnn7", "cnn4", "mlp")
 
 # cnn7 (PAPER.md): (out_channels, kernel, stride) per ConvBlock; padding is 1 everywhere.
 CNN7_CONVS = ((32, 3, 1), (64, 4, 2), (64, 3, 1), (128, 4, 2), (128, 4, 2))
@@ -75,10 +74,49 @@ def _conv_stack(in_channels: int, height: int, width: int, convs, batch_norm: bo
     return layers, channels * height * width
 
 
+# --- the architectures: builders in a registry ------------------------------------------
+
+@dataclass(frozen=True)
+class Architecture:
+    """One architecture (config ``model.arch``).
+
+    build(channels, height, width, num_classes, widths) -> the layers after Normalize;
+    widths is the config's model.widths (only the MLP reads it).
+    """
+    name: str
+    help: str
+    build: Callable[..., List[nn.Module]]
+
+
+def _cnn(convs, hidden):
+    def build(channels, height, width, num_classes, widths):
+        layers, flat = _conv_stack(channels, height, width, convs, batch_norm=True)
+        return layers + [nn.Flatten(), nn.Linear(flat, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)]
+    return build
+
+
+def _mlp(channels, height, width, num_classes, widths):
+    layers: List[nn.Module] = [nn.Flatten()]
+    size = channels * height * width
+    for hidden in widths:
+        layers += [nn.Linear(size, int(hidden)), nn.ReLU()]
+        size = int(hidden)
+    return layers + [nn.Linear(size, num_classes)]
+
+
+ARCHITECTURES: Dict[str, Architecture] = {a.name: a for a in (
+    Architecture("cnn7", "The paper's CNN7: 5 conv layers with BatchNorm, a 100-unit hidden layer.",
+                 _cnn(CNN7_CONVS, CNN7_HIDDEN)),
+    Architecture("cnn4", "A small CNN for quick runs: 2 stride-2 conv layers with BatchNorm, a 100-unit hidden layer.",
+                 _cnn(CNN4_CONVS, CNN4_HIDDEN)),
+    Architecture("mlp", "A fully connected network with hidden layers of model.widths.", _mlp),
+)}
+
+
 def build_model(arch: str, input_shape: Sequence[int] = (3, 32, 32), num_classes: int = 10,
                 mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
                 widths: Sequence[int] = (100, 100)) -> nn.Sequential:
-    """Build a flat Sequential for ``arch`` in {"cnn7", "cnn4", "mlp"}.
+    """Build a flat Sequential for ``arch`` (a name in ARCHITECTURES: "cnn7", "cnn4", "mlp").
 
     input_shape: (C, H, W). mean/std: per-channel normalisation (default 0 / 1).
     widths: hidden layer sizes of the MLP (ignored by the CNNs).
@@ -88,30 +126,15 @@ def build_model(arch: str, input_shape: Sequence[int] = (3, 32, 32), num_classes
           the BN-based methods (NRS loss, Network Slimming, NRS-channel) run on quick models too.
     mlp:  Flatten, [Linear, ReLU] per width, Linear.
     """
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
     channels, height, width = (int(v) for v in input_shape)
     mean = tuple(mean) if mean is not None else (0.0,) * channels
     std = tuple(std) if std is not None else (1.0,) * channels
     if len(mean) != channels or len(std) != channels:
         raise ValueError(f"mean/std need {channels} values (one per input channel), got {mean} / {std}")
-    layers: list[nn.Module] = [Normalize(mean, std)]
-    if arch == "cnn7":
-        convs, flat = _conv_stack(channels, height, width, CNN7_CONVS, batch_norm=True)
-        layers += convs + [nn.Flatten(), nn.Linear(flat, CNN7_HIDDEN), nn.ReLU(),
-                           nn.Linear(CNN7_HIDDEN, num_classes)]
-    elif arch == "cnn4":
-        convs, flat = _conv_stack(channels, height, width, CNN4_CONVS, batch_norm=True)
-        layers += convs + [nn.Flatten(), nn.Linear(flat, CNN4_HIDDEN), nn.ReLU(),
-                           nn.Linear(CNN4_HIDDEN, num_classes)]
-    elif arch == "mlp":
-        layers.append(nn.Flatten())
-        size = channels * height * width
-        for hidden in widths:
-            layers += [nn.Linear(size, int(hidden)), nn.ReLU()]
-            size = int(hidden)
-        layers.append(nn.Linear(size, num_classes))
-    else:
-        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
-    return nn.Sequential(*layers)
+    layers = ARCHITECTURES[arch].build(channels, height, width, num_classes, tuple(widths))
+    return nn.Sequential(Normalize(mean, std), *layers)
 
 
 def count_parameters(model: nn.Module, nonzero: bool = False) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .bounds.layers import ElementwiseAffine, Reshape
+from .bounds.layers import Reshape
 from .onnx.ops import OnnxError  # one class for the importer and its op table
 
 OPSET = 13
@@ -35,90 +35,27 @@ with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # --------------------------------------------------------------------------- export
 
 def export_onnx(model: nn.Sequential, input_shape: Sequence[int], path: str) -> str:
-    """Write ``model`` (eval semantics, BatchNorm folded) as an ONNX file; returns path."""
+    """Write ``model`` (eval semantics, BatchNorm folded) as an ONNX file; returns path.
+
+    Each layer is written by its entry in onnx/export.py's table (layer type -> writer)."""
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper
 
     from .models import fold_batchnorm
+    from .onnx.export import write_layers
 
     folded = fold_batchnorm(model).cpu().float()
-    nodes, inits = [], []
-    current = "input"
-    shape = tuple(int(s) for s in input_shape)
-
-    def const(name: str, value) -> str:
-        inits.append(numpy_helper.from_array(np.asarray(value, dtype=np.float32), name))
-        return name
-
-    for i, layer in enumerate(folded):
-        out = f"layer{i}"
-        if isinstance(layer, nn.Conv2d):
-            if isinstance(layer.padding, str) or layer.groups != 1 or layer.padding_mode != "zeros":
-                raise OnnxError(f"layer {i} (Conv2d) uses padding/groups the exporter does not support")
-            inputs = [current, const(f"w{i}", layer.weight.detach().numpy())]
-            if layer.bias is not None:
-                inputs.append(const(f"b{i}", layer.bias.detach().numpy()))
-            ph, pw = layer.padding
-            nodes.append(helper.make_node("Conv", inputs, [out], name=f"conv{i}",
-                                          kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
-                                          pads=[ph, pw, ph, pw], dilations=list(layer.dilation), group=1))
-        elif isinstance(layer, nn.Linear):
-            bias = layer.bias.detach().numpy() if layer.bias is not None else np.zeros(layer.out_features)
-            nodes.append(helper.make_node("Gemm", [current, const(f"w{i}", layer.weight.detach().numpy()),
-                                                   const(f"b{i}", bias)], [out], name=f"gemm{i}", transB=1))
-        elif isinstance(layer, nn.ReLU):
-            nodes.append(helper.make_node("Relu", [current], [out], name=f"relu{i}"))
-        elif isinstance(layer, nn.Flatten):
-            if layer.start_dim != 1 or layer.end_dim != -1:
-                raise OnnxError(f"layer {i} (Flatten) must flatten dims 1..-1 to be exported")
-            nodes.append(helper.make_node("Flatten", [current], [out], name=f"flatten{i}", axis=1))
-        elif isinstance(getattr(layer, "mean", None), torch.Tensor) and isinstance(getattr(layer, "std", None), torch.Tensor):
-            mid = f"centered{i}"
-            nodes.append(helper.make_node("Sub", [current, const(f"mean{i}", layer.mean.detach().numpy())], [mid],
-                                          name=f"sub{i}"))
-            nodes.append(helper.make_node("Div", [mid, const(f"std{i}", layer.std.detach().numpy())], [out],
-                                          name=f"div{i}"))
-        elif isinstance(layer, ElementwiseAffine):
-            mid = f"scaled{i}"
-            nodes.append(helper.make_node("Mul", [current, const(f"scale{i}", layer.scale.numpy())], [mid], name=f"mul{i}"))
-            nodes.append(helper.make_node("Add", [mid, const(f"shift{i}", layer.shift.numpy())], [out], name=f"add{i}"))
-        elif isinstance(layer, (Reshape, nn.Unflatten)):
-            target = tuple(layer(torch.zeros(1, *shape)).shape[1:])
-            nodes.append(helper.make_node("Reshape", [current, _int_const(inits, f"shape{i}", (-1,) + target)],
-                                          [out], name=f"reshape{i}"))
-        elif isinstance(layer, nn.Identity):
-            nodes.append(helper.make_node("Identity", [current], [out], name=f"identity{i}"))
-        elif isinstance(layer, nn.modules.batchnorm._BatchNorm):
-            bn = layer
-            scale = (bn.weight.detach() if bn.affine else torch.ones(bn.num_features)).numpy()
-            bias = (bn.bias.detach() if bn.affine else torch.zeros(bn.num_features)).numpy()
-            nodes.append(helper.make_node("BatchNormalization",
-                                          [current, const(f"g{i}", scale), const(f"beta{i}", bias),
-                                           const(f"rm{i}", bn.running_mean.numpy()),
-                                           const(f"rv{i}", bn.running_var.numpy())], [out],
-                                          name=f"bn{i}", epsilon=float(bn.eps)))
-        else:
-            raise OnnxError(f"layer {i} ({type(layer).__name__}) cannot be exported to ONNX")
-        with torch.no_grad():
-            shape = tuple(layer(torch.zeros(1, *shape)).shape[1:])
-        current = out
-    nodes.append(helper.make_node("Identity", [current], ["output"], name="output"))
+    graph_nodes, shape = write_layers(folded, input_shape)
     graph = helper.make_graph(
-        nodes, "certprune",
+        graph_nodes.nodes, "certprune",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N"] + [int(s) for s in input_shape])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N"] + list(shape))],
-        initializer=inits)
+        initializer=graph_nodes.initializers)
     proto = helper.make_model(graph, producer_name="certprune", opset_imports=[helper.make_opsetid("", OPSET)])
     proto.ir_version = min(proto.ir_version, 8)  # readable by onnx >= 1.10 / onnxruntime >= 1.10
     onnx.checker.check_model(proto)
     onnx.save(proto, path)
     return path
-
-
-def _int_const(inits: list, name: str, values) -> str:
-    from onnx import numpy_helper
-    inits.append(numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
-    return name
 
 
 # --------------------------------------------------------------------------- import

@@ -172,3 +172,22 @@ def test_evaluate_counts_correct_predictions():
         model[1].bias.copy_(F.one_hot(data.labels[0], 10).float())  # always predicts sample 0's class
     expected = float((data.labels == data.labels[0]).float().mean())
     assert evaluate(model, data) == pytest.approx(expected)
+
+
+def test_train_epoch_reports_every_batch_to_on_batch():
+    """on_batch(done, total) after every batch: progress within an epoch (max_batches caps total)."""
+    data = load_dataset("synthetic", "train", size=100)
+    settings = TrainingSettings.from_config({"regime": "natural", "epochs": 1, "batchSize": 32}, data.info)
+    model = _synthetic_model()
+    optimizer = make_optimizer(model.parameters(), settings)
+    calls = []
+    stats = train_epoch(model, data, optimizer, settings, 1, on_batch=lambda done, total: calls.append((done, total)))
+    # 100 samples in batches of 32: 4 batches, the last of 4 samples
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)] and stats["batches"] == 4
+    calls.clear()
+    train_epoch(model, data, optimizer, settings, 1, max_batches=2, on_batch=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]
+    calls.clear()  # a last batch of one sample is skipped (BatchNorm), and still reported
+    stats = train_epoch(model, load_dataset("synthetic", "train", size=97), optimizer, settings, 1,
+                        on_batch=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (4, 4) and stats["batches"] == 3

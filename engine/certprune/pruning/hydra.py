@@ -23,6 +23,7 @@ from torch import nn
 from .context import PruneData, PruneSettings
 from .layers import prunable_layers
 from .masks import Mask, apply_mask
+from .method import PruningMethod
 from .select import keep_top_weights, target_count
 
 
@@ -87,3 +88,9 @@ def prune_hydra(model: nn.Sequential, mask: Mask, settings: PruneSettings, data:
 def _clear_grads(params: dict, names: list) -> None:
     for n in names:
         params[n].grad = None
+
+
+HYDRA = PruningMethod(
+    name="hydra", label="HYDRA", prune=prune_hydra, unit="weights", needs=frozenset({"epoch_batches", "loss"}),
+    help="Learns an importance score per weight on the regime's robust loss (Adam, hydraEpochs epochs), keeps "
+         "the top scores.")

@@ -1,19 +1,18 @@
 """From a run's configuration to a method's PruneSettings and PruneData.
 
-The runner calls ``prune_inputs`` once per pruning step; it prepares only what the
-method needs (registry.NEEDS), so cheap methods stay cheap.
+The runner calls ``prune_settings`` and ``prune_data`` once per pruning step; they
+prepare only what the method's record needs (PruningMethod.needs), so cheap methods
+stay cheap, and take the regime's facts (HYDRA's learning rate, the loss) from its record.
 """
 from __future__ import annotations
 
 import torch
 
 from .context import PruneData, PruneSettings
-from .registry import NEEDS
+from .registry import get_method
 
 # Training batches scored by SNIP, Taylor and NRS-channel (4 x batchSize samples).
 SCORE_BATCHES = 4
-# HYDRA's score learning rate: 0.01 under FGSM (and natural), 0.001 under IBP/CROWN-IBP.
-HYDRA_LR = {"natural": 0.01, "fgsm": 0.01, "ibp": 0.001, "crown-ibp": 0.001}
 
 
 def hydra_milestones(epochs: int) -> tuple:
@@ -22,10 +21,13 @@ def hydra_milestones(epochs: int) -> tuple:
 
 
 def prune_settings(config: dict, target_ratio: float) -> PruneSettings:
+    """The method's settings from a full config (protocol.load_config filled every default).
+    HYDRA's score learning rate is the regime's (0.01 under natural/FGSM, 0.001 under IBP/CROWN-IBP)."""
+    from ..train.regimes import get_regime
     pruning = config["pruning"]
-    epochs = int(pruning.get("hydraEpochs", 20))
+    epochs = int(pruning["hydraEpochs"])
     return PruneSettings(target_ratio=target_ratio, scope=pruning["scope"], hydra_epochs=epochs,
-                         hydra_lr=HYDRA_LR[config["training"]["regime"]],
+                         hydra_lr=get_regime(config["training"]["regime"]).hydra_lr,
                          hydra_milestones=hydra_milestones(epochs))
 
 
@@ -44,7 +46,7 @@ def prune_data(method: str, train_ds, settings, device: torch.device, init_state
     Score batches are the first SCORE_BATCHES shuffled, un-augmented training batches.
     """
     from ..train import batch_loss, batches
-    needs = NEEDS[method]
+    needs = get_method(method).needs
     data = PruneData(eps=settings.eps, generator=generator, log=log)
     if "batches" in needs:
         stream = batches(train_ds, settings.batch_size, shuffle=True, generator=generator, device=device)

@@ -1,57 +1,58 @@
-"""Pruning methods by name (config ``pruning.method``): a plain dict.
+"""Pruning methods by name (config ``pruning.method``): a plain dict of records.
 
-Every method is a pure function ``(model, mask, settings, data) -> new mask``
-(context.py for PruneSettings / PruneData). Paper "methods" that combine a pruning
-rule with a training regulariser (IMP+RS, IMP+NRS, HYDRA+NRS, Slim, NRS-channel) are
-(pruning.method, training.regularizer) pairs: the regulariser acts during training,
-the rule below decides what to remove.
+Every method is a ``PruningMethod`` (method.py): a pure function ``(model, mask,
+settings, data) -> new mask`` and its facts (unit, needs, default rate, help), defined
+next to its function. Paper "methods" that combine a pruning rule with a training
+regulariser (IMP+RS, IMP+NRS, HYDRA+NRS, Slim, NRS-channel) are (pruning.method,
+training.regularizer) pairs: the regulariser acts during training, the rule below
+decides what to remove (PAPER_METHODS).
+
+Adding a method is one file that builds a ``PruningMethod`` and one line below
+(docs/extending.md); `npm run schemas` then offers it in the dashboard.
 """
 from __future__ import annotations
 
-from .hydra import prune_hydra
-from .structured import prune_nrs_channel, prune_slim, prune_struct_lth
-from .unstructured import prune_imp, prune_random, prune_snip, prune_taylor
+from .hydra import HYDRA
+from .method import UNITS, PruningMethod
+from .structured import NRS_CHANNEL, SLIM, STRUCT_LTH
+from .unstructured import IMP, RANDOM, SNIP, TAYLOR
 
-METHODS = {
-    "random": prune_random,
-    "imp": prune_imp,
-    "snip": prune_snip,
-    "taylor": prune_taylor,
-    "hydra": prune_hydra,
-    "struct-lth": prune_struct_lth,
-    "slim": prune_slim,
-    "nrs-channel": prune_nrs_channel,
-}
+METHODS: dict[str, PruningMethod] = {m.name: m for m in (
+    RANDOM,
+    IMP,
+    SNIP,
+    TAYLOR,
+    HYDRA,
+    STRUCT_LTH,
+    SLIM,
+    NRS_CHANNEL,
+)}
 
-# Methods that remove whole channels (their schedule counts channels, 11% per round).
-CHANNEL_METHODS = frozenset({"struct-lth", "slim", "nrs-channel"})
+# The paper's methods as (label, pruning.method, training.regularizer), in its Table I order.
+PAPER_METHODS = (
+    ("Dense", "none", "none"), ("Random", "random", "none"), ("IMP", "imp", "none"), ("SNIP", "snip", "none"),
+    ("Taylor", "taylor", "none"), ("HYDRA", "hydra", "none"), ("IMP+RS", "imp", "rs"), ("IMP+NRS", "imp", "nrs"),
+    ("HYDRA+NRS", "hydra", "nrs"), ("StructLTH", "struct-lth", "none"), ("Slim", "slim", "slim"),
+    ("NRS-channel", "nrs-channel", "nrs"),
+)
 
-# What each method needs from PruneData (the runner prepares only these).
-NEEDS = {
-    "random": {"generator"},
-    "imp": set(),
-    "snip": {"batches", "loss", "init_state"},
-    "taylor": {"batches", "loss"},
-    "hydra": {"epoch_batches", "loss"},
-    "struct-lth": set(),
-    "slim": set(),
-    "nrs-channel": {"batches", "relu_bounds"},
-}
-
-DEFAULT_WEIGHT_RATE = 0.2
-DEFAULT_CHANNEL_RATE = 0.11
+DEFAULT_WEIGHT_RATE = UNITS["weights"]
+DEFAULT_CHANNEL_RATE = UNITS["channels"]
 
 
-def get_method(name: str):
+def get_method(name: str) -> PruningMethod:
     if name not in METHODS:
         raise ValueError(f"unknown pruning method {name!r}; choose one of {', '.join(METHODS)} (or 'none')")
     return METHODS[name]
 
 
+# Derived views, for callers that ask one fact at a time.
+
 def is_channel_method(name: str) -> bool:
-    return name in CHANNEL_METHODS
+    return get_method(name).structured
 
 
 def default_rate(name: str) -> float:
     """Fraction of what remains removed per round: 0.11 of channels or 0.2 of weights."""
-    return DEFAULT_CHANNEL_RATE if is_channel_method(name) else DEFAULT_WEIGHT_RATE
+    return get_method(name).default_rate
+

@@ -17,6 +17,7 @@ from torch import nn
 from .context import PruneData, PruneSettings
 from .layers import Layer, prunable_layers
 from .masks import Mask, apply_mask, count_weights
+from .method import PruningMethod
 from .select import keep_top_channels, keep_top_weights
 from ..train.regularizers import NRS_GAMMA_FLOOR, rs_terms
 
@@ -113,3 +114,20 @@ def prune_nrs_channel(model: nn.Sequential, mask: Mask, settings: PruneSettings,
         count += x.shape[0]
     scores = {index: -(total / count) for index, total in sums.items()}    # keep the most stable
     return keep_top_channels(model, mask, scores, settings.scope, settings.target_ratio)
+
+
+# --- the records (registry.py lists them) ---------------------------------------------
+
+STRUCT_LTH = PruningMethod(
+    name="struct-lth", label="StructLTH", prune=prune_struct_lth, unit="channels",
+    help="Structured lottery tickets (IMP-Refill): ranks channels by the summed magnitude of their surviving "
+         "filter weights.")
+SLIM = PruningMethod(
+    name="slim", label="Slim", prune=prune_slim, unit="channels",
+    help="Network Slimming: removes the channels with the smallest BatchNorm |gamma| (train with the slim "
+         "regulariser).")
+NRS_CHANNEL = PruningMethod(
+    name="nrs-channel", label="NRS-channel", prune=prune_nrs_channel, unit="channels",
+    needs=frozenset({"batches", "relu_bounds"}),
+    help="Removes the channels whose ReLUs are least stable under interval bounds, relative to their BatchNorm "
+         "gamma (train with the nrs regulariser).")

@@ -19,6 +19,7 @@ from torch import nn
 from .context import PruneData, PruneSettings
 from .layers import prunable_layers
 from .masks import Mask, apply_mask
+from .method import PruningMethod
 from .select import keep_top_weights
 
 
@@ -82,3 +83,19 @@ def prune_taylor(model: nn.Sequential, mask: Mask, settings: PruneSettings, data
     """Taylor (Molchanov et al. 2019): first-order loss change |w * dL/dw| at the TRAINED weights."""
     scores = saliency(model, mask, settings.scope, data, "taylor")
     return keep_top_weights(model, mask, scores, settings.scope, settings.target_ratio)
+
+
+# --- the records (registry.py lists them) ---------------------------------------------
+
+RANDOM = PruningMethod(
+    name="random", label="Random", prune=prune_random, unit="weights", needs=frozenset({"generator"}),
+    help="Removes surviving weights uniformly at random (a baseline).")
+IMP = PruningMethod(
+    name="imp", label="IMP", prune=prune_imp, unit="weights",
+    help="Iterative magnitude pruning: removes the smallest trained weights globally.")
+SNIP = PruningMethod(
+    name="snip", label="SNIP", prune=prune_snip, unit="weights", needs=frozenset({"batches", "loss", "init_state"}),
+    help="Connection sensitivity |w * dL/dw| of the initial weights on the regime's loss.")
+TAYLOR = PruningMethod(
+    name="taylor", label="Taylor", prune=prune_taylor, unit="weights", needs=frozenset({"batches", "loss"}),
+    help="First-order Taylor importance |w * dL/dw| of the trained weights on the regime's loss.")

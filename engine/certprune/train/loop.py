@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -15,11 +16,12 @@ from torch import nn
 
 from .batches import batches, num_batches
 from ..device import resolve_device, tune_cpu_allocator
-from .losses import batch_loss, fgsm_example
+from .metrics import evaluate, model_device as _model_device
+from .objective import batch_loss
 from .optim import apply_masks, make_optimizer, mask_gradients, set_lr
+from .regimes import get_regime
 from .schedule import eps_at, lr_at
 
-EVAL_BATCH = 512
 # Keep a dataset on the GPU when it is smaller than this (uint8 bytes): no per-batch copies.
 GPU_RESIDENT_BYTES = 4 << 30
 
@@ -27,15 +29,11 @@ GPU_RESIDENT_BYTES = 4 << 30
 @dataclass
 class TrainResult:
     """state_dict: the chosen checkpoint (CPU tensors); best_epoch: its 1-based epoch;
-    history: one dict per epoch (the 'epoch' event fields, plus fgsmTestAccuracy for FGSM)."""
+    history: one dict per epoch (the 'epoch' event fields, plus the regime's checkpoint
+    metric, e.g. fgsmTestAccuracy for FGSM)."""
     state_dict: dict
     best_epoch: int
     history: list = field(default_factory=list)
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    tensor = next(model.parameters(), None)
-    return tensor.device if tensor is not None else torch.device("cpu")
 
 
 def _noise_generator(generator: torch.Generator | None, device: torch.device):
@@ -49,13 +47,15 @@ def _noise_generator(generator: torch.Generator | None, device: torch.device):
 def train_epoch(model: nn.Module, dataset, optimizer: torch.optim.Optimizer, settings, epoch: int,
                 eps_max: float | None = None, masks: Mapping[str, torch.Tensor] | None = None,
                 generator: torch.Generator | None = None, noise_generator: torch.Generator | None = None,
-                max_batches: int | None = None) -> dict:
+                max_batches: int | None = None, on_batch: Callable[[int, int], None] | None = None) -> dict:
     """One epoch (1-based ``epoch``) of the regime's training; eps follows the ramp per batch.
 
     Each step: loss.backward, zero pruned weights' grads, clip the gradient norm, step, then
     re-apply the masks. Returns {"loss", "trainAccuracy", "robustAccuracy" (None for
     natural), "eps" (at the last batch), "batches"}.
     max_batches: stop early (for timing); the eps ramp still uses the full epoch's length.
+    on_batch(done, total): called after every batch (done = batches of this epoch so far,
+    total = batches this epoch will run), e.g. for progress events within the epoch.
     """
     device = _model_device(model)
     if device.type == "cpu":
@@ -63,8 +63,9 @@ def train_epoch(model: nn.Module, dataset, optimizer: torch.optim.Optimizer, set
     eps_max = settings.eps if eps_max is None else eps_max
     model.train()
     total = num_batches(dataset, settings.batch_size)
+    planned = total if max_batches is None else min(total, max_batches)
     sums = {"loss": 0.0, "count": 0, "correct": 0, "robust_correct": 0}
-    has_robust = settings.regime != "natural"
+    has_robust = get_regime(settings.regime).robust_accuracy
     eps = 0.0
     done = 0
     for index, (x, y) in enumerate(batches(dataset, settings.batch_size, shuffle=True,
@@ -72,6 +73,8 @@ def train_epoch(model: nn.Module, dataset, optimizer: torch.optim.Optimizer, set
         if max_batches is not None and index >= max_batches:
             break
         if y.numel() < 2:  # BatchNorm cannot normalise a batch of one
+            if on_batch is not None:
+                on_batch(index + 1, planned)
             continue
         eps = eps_at(epoch - 1 + (index + 1) / total, settings, eps_max)
         loss, stats = batch_loss(model, x, y, eps, settings, eps_max=eps_max,
@@ -90,59 +93,12 @@ def train_epoch(model: nn.Module, dataset, optimizer: torch.optim.Optimizer, set
         if has_robust:
             sums["robust_correct"] += stats["robust_correct"]
         done += 1
+        if on_batch is not None:
+            on_batch(index + 1, planned)
     count = max(sums["count"], 1)
     return {"loss": sums["loss"] / count, "trainAccuracy": sums["correct"] / count,
             "robustAccuracy": sums["robust_correct"] / count if has_robust else None,
             "eps": eps, "batches": done}
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, dataset, batch_size: int = EVAL_BATCH, device=None) -> float:
-    """Clean accuracy (fraction) of the eval-mode model on ``dataset``."""
-    device = _model_device(model) if device is None else torch.device(device)
-    was_training = model.training
-    model.eval()
-    correct = 0
-    for x, y in batches(dataset, batch_size, device=device):
-        correct += int((model(x).argmax(1) == y).sum())
-    model.train(was_training)
-    return correct / max(len(dataset), 1)
-
-
-def fgsm_accuracy(model: nn.Module, dataset, eps: float, step: float = 1.25,
-                  batch_size: int = EVAL_BATCH, generator: torch.Generator | None = None) -> float:
-    """Accuracy under FGSM from a random start (step = step*eps) with the eval-mode model."""
-    device = _model_device(model)
-    was_training = model.training
-    model.eval()
-    correct = 0
-    for x, y in batches(dataset, batch_size, device=device):
-        x_adv, _ = fgsm_example(model, x, y, eps, step * eps, generator)
-        with torch.no_grad():
-            correct += int((model(x_adv).argmax(1) == y).sum())
-    model.train(was_training)
-    return correct / max(len(dataset), 1)
-
-
-@torch.no_grad()
-def verified_accuracy(model: nn.Module, dataset, eps: float, method: str = "ibp",
-                      batch_size: int = EVAL_BATCH) -> float:
-    """Fraction of samples that are correctly classified and whose every margin lower bound
-    (``method``: "ibp", "crown-ibp" or "crown", eval-mode model) is > 0 on the box
-    x +- eps clipped to [0, 1]. A quick incomplete check; certprune.verify does the full job."""
-    from ..bounds import compute_bounds, margin_spec
-    device = _model_device(model)
-    was_training = model.training
-    model.eval()
-    verified = 0
-    for x, y in batches(dataset, batch_size, device=device):
-        logits = model(x)
-        result = compute_bounds(model, (x - eps).clamp(0.0, 1.0), (x + eps).clamp(0.0, 1.0), method=method,
-                                spec=margin_spec(y, logits.shape[1]), bound_upper=False)
-        correct = logits.argmax(1) == y
-        verified += int(((result.lower > 0).all(dim=1) & correct).sum())
-    model.train(was_training)
-    return verified / max(len(dataset), 1)
 
 
 def _maybe_resident(dataset, device: torch.device):
@@ -153,17 +109,19 @@ def _maybe_resident(dataset, device: torch.device):
 
 def train(model: nn.Module, train_ds, test_ds, settings, masks: Mapping[str, torch.Tensor] | None = None,
           on_epoch: Callable[[dict], None] | None = None, device="auto",
-          generator: torch.Generator | None = None, epochs: int | None = None) -> TrainResult:
+          generator: torch.Generator | None = None, epochs: int | None = None,
+          on_batch: Callable[[int, int, int], None] | None = None) -> TrainResult:
     """Train ``model`` in place under ``settings`` (a TrainingSettings) for settings.epochs.
 
     Fresh optimizer; lr steps down at settings.lr_milestones; eps ramps per batch.
     masks: {param name: 0/1 tensor}; pruned weights stay exactly zero throughout.
     on_epoch: called after every epoch with the 'epoch' event fields (epoch, epochs, loss,
     trainAccuracy, testAccuracy, robustAccuracy, eps, lr, seconds); the caller adds round.
-    Checkpoint: FGSM regime -> the epoch with the best FGSM test accuracy at settings.eps;
-    otherwise the last epoch. The model is left holding the chosen checkpoint.
+    Checkpoint: the regime's ``checkpoint`` rule (FGSM: the epoch with the best FGSM test
+    accuracy at settings.eps); the last epoch for regimes without one. The model is left holding the chosen checkpoint.
     generator: CPU generator for shuffling, augmentation and attack noise (seeded runs
     repeat exactly on CPU). epochs: override settings.epochs (e.g. for a short run).
+    on_batch(epoch, done, total): called after every batch of every epoch (progress).
     """
     device = resolve_device(device)
     model.to(device)
@@ -183,20 +141,20 @@ def train(model: nn.Module, train_ds, test_ds, settings, masks: Mapping[str, tor
         lr = lr_at(epoch, settings)
         set_lr(optimizer, lr)
         stats = train_epoch(model, train_ds, optimizer, settings, epoch, settings.eps, masks,
-                            generator, noise_generator)
+                            generator, noise_generator,
+                            on_batch=None if on_batch is None else partial(on_batch, epoch))
         test_accuracy = evaluate(model, test_ds) if test_ds is not None and len(test_ds) else None
         record = {"epoch": epoch, "epochs": epochs, "loss": stats["loss"],
                   "trainAccuracy": stats["trainAccuracy"], "testAccuracy": test_accuracy,
                   "robustAccuracy": stats["robustAccuracy"], "eps": stats["eps"], "lr": lr}
-        if settings.regime == "fgsm" and test_ds is not None and len(test_ds):
-            score = fgsm_accuracy(model, test_ds, settings.eps, settings.fgsm_step,
-                                  generator=noise_generator)
+        checkpoint = get_regime(settings.regime).checkpoint
+        history_extra = {}
+        if checkpoint is not None and test_ds is not None and len(test_ds):
+            score = checkpoint.score(model, test_ds, settings, noise_generator)
             if best_score is None or score > best_score:
                 best_score, best_epoch = score, epoch
                 best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            history_extra = {"fgsmTestAccuracy": score}
-        else:
-            history_extra = {}
+            history_extra = {checkpoint.metric: score}
         record["seconds"] = time.perf_counter() - started
         history.append({**record, **history_extra})
         if on_epoch is not None:

@@ -1,13 +1,14 @@
-"""One batch's training loss under each regime, plus the regulariser.
+"""The losses the regimes are built from: natural, FGSM + GradAlign, certified (IBP, CROWN-IBP).
 
-    loss, stats = batch_loss(model, x, y, eps, settings, eps_max=settings.eps, generator=g)
+    loss, stats = natural_loss(model, x, y)
+    loss, stats = fgsm_loss(model, x, y, eps, settings, generator)
+    loss, stats, ibp_result = certified_loss(model, x, y, eps, settings, eps_max, bounds="crown-ibp")
 
 x: (B, C, H, W) in [0, 1]; y: (B,). ``eps`` is the (ramped) eps for this batch, ``eps_max``
-the full training eps (used by CROWN-IBP's mixing weight and by RS/NRS bounds).
-stats: {"count": B, "correct": clean-correct count, "robust_correct": FGSM-correct
-(fgsm) or IBP/CROWN-IBP-verified (certified) count at ``eps`` or None (natural),
-"robust_loss": float, "regularizer": float}.
-HYDRA reuses this function to train its scores.
+the full training eps (used by CROWN-IBP's mixing weight). stats: {"count": B, "correct":
+clean-correct count, "robust_correct": FGSM-correct (fgsm) or verified (certified) count
+at ``eps`` or None (natural), "robust_loss": float}. Each regime (regimes/<name>.py)
+picks one; objective.batch_loss adds the regulariser.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from torch import nn
 from .batchnorm import running_average_step
 from .input_gradient import autograd_input_gradient, differentiable_input_gradient
 from .noise import uniform_like
-from .regularizers import nrs_loss, rs_loss, slim_loss
 
 
 def _box(x: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -108,16 +108,18 @@ def worst_case_logits(margin_lower: torch.Tensor, y: torch.Tensor, num_classes: 
     return logits.scatter(1, others, -margin_lower)
 
 
-def certified_margin_lower(model, x, y, eps, eps_max, regime, num_classes):
+def certified_margin_lower(model, x, y, eps, eps_max, bounds, num_classes):
     """Margin lower bounds (B, K-1) for the box x +- eps and the bound result.
 
-    crown-ibp: beta * CROWN-IBP + (1 - beta) * IBP, beta = (eps_max - eps) / eps_max (pure IBP
-    once the ramp is over); ibp: IBP.
+    bounds "crown-ibp": beta * CROWN-IBP + (1 - beta) * IBP, beta = (eps_max - eps) / eps_max
+    (pure IBP once the ramp is over); "ibp": IBP.
     """
     from ..bounds import compute_bounds, margin_spec  # shared bound code (certprune/bounds)
     spec = margin_spec(y, num_classes)
     lower_box, upper_box = _box(x, eps)
-    beta = (eps_max - eps) / eps_max if (regime == "crown-ibp" and eps_max > 0) else 0.0
+    if bounds not in ("ibp", "crown-ibp"):
+        raise ValueError(f"certified training bounds are 'ibp' or 'crown-ibp', got {bounds!r}")
+    beta = (eps_max - eps) / eps_max if (bounds == "crown-ibp" and eps_max > 0) else 0.0
     if beta > 1e-5:
         result = compute_bounds(model, lower_box, upper_box, method="crown-ibp", spec=spec, clean_input=x,
                                 bound_upper=False)
@@ -126,9 +128,10 @@ def certified_margin_lower(model, x, y, eps, eps_max, regime, num_classes):
     return result.lower, result
 
 
-def certified_loss(model, x, y, eps, settings, eps_max):
+def certified_loss(model, x, y, eps, settings, eps_max, bounds: str | None = None):
     """CE on the worst-case logits built from the margin lower bounds at ``eps``.
 
+    bounds: "ibp" or "crown-ibp" (None: the bound method of settings.regime's record).
     The clean logits give the clean accuracy, and BatchNorm running statistics are updated
     from the clean batch, as a train-mode forward pass would (the bound pass uses the batch
     statistics without touching them). With train-mode BatchNorm the bound computation
@@ -151,7 +154,10 @@ def certified_loss(model, x, y, eps, settings, eps_max):
         with torch.no_grad():
             logits = model(x)
         num_classes = logits.shape[1]
-    lower, result = certified_margin_lower(model, x, y, eps, eps_max, settings.regime, num_classes)
+    if bounds is None:
+        from .regimes import get_regime
+        bounds = get_regime(settings.regime).bounds
+    lower, result = certified_margin_lower(model, x, y, eps, eps_max, bounds, num_classes)
     if logits is None and result.clean_output is not None:
         logits = result.clean_output.detach()
         update_running_statistics(model, result.batch_statistics)
@@ -176,55 +182,6 @@ def update_running_statistics(model: nn.Module, batch_statistics) -> None:
         unbiased = var * (count / max(count - 1, 1))
         bn.running_mean.mul_(1.0 - factor).add_(mean, alpha=factor)
         bn.running_var.mul_(1.0 - factor).add_(unbiased, alpha=factor)
-
-
-# --- regulariser and dispatch ----------------------------------------------------------
-
-def full_eps_preactivations(model, x, y, eps_max, num_classes, reuse=None):
-    """IBP pre-activation bounds of every ReLU at the full eps: (list of (l, u), relu indices).
-
-    ``reuse``: a bound result already computed by IBP at eps_max for this batch."""
-    if reuse is None:
-        from ..bounds import compute_bounds, margin_spec
-        lower_box, upper_box = _box(x, eps_max)
-        reuse = compute_bounds(model, lower_box, upper_box, method="ibp",
-                               spec=margin_spec(y, num_classes), clean_input=x)
-    return reuse.preactivations, reuse.relu_indices
-
-
-def regularizer_loss(model, x, y, settings, eps_max, num_classes, reuse=None) -> torch.Tensor:
-    """The configured regulariser's value (unweighted)."""
-    if settings.regularizer == "slim":
-        return slim_loss(model)
-    preacts, relu_indices = full_eps_preactivations(model, x, y, eps_max, num_classes, reuse)
-    if settings.regularizer == "rs":
-        return rs_loss(preacts)
-    return nrs_loss(model, preacts, relu_indices)
-
-
-def batch_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, settings,
-               eps_max: float | None = None, generator: torch.Generator | None = None,
-               num_classes: int | None = None):
-    """The regime's loss for one batch (+ regularizerWeight * regulariser). Returns (loss, stats)."""
-    eps_max = settings.eps if eps_max is None else eps_max
-    reuse = None
-    if settings.regime == "natural":
-        loss, stats = natural_loss(model, x, y)
-    elif settings.regime == "fgsm":
-        loss, stats = fgsm_loss(model, x, y, eps, settings, generator)
-    else:
-        loss, stats, result = certified_loss(model, x, y, eps, settings, eps_max)
-        # Pure-IBP bounds at the full eps are exactly what RS/NRS need: reuse them.
-        if result is not None and eps >= eps_max and result.preactivations is not None:
-            reuse = result
-    stats["regularizer"] = 0.0
-    if settings.regularizer != "none" and settings.regularizer_weight > 0:
-        if num_classes is None:
-            num_classes = _num_classes(model)
-        reg = regularizer_loss(model, x, y, settings, eps_max, num_classes, reuse)
-        stats["regularizer"] = float(reg.detach())
-        loss = loss + settings.regularizer_weight * reg
-    return loss, stats
 
 
 def _num_classes(model: nn.Module) -> int:

@@ -6,15 +6,14 @@ from typing import Iterable, Mapping
 import torch
 from torch import nn
 
-from .settings import SGD_MOMENTUM
+from .regimes import get_regime
 
 
 def make_optimizer(params: Iterable[torch.nn.Parameter], settings) -> torch.optim.Optimizer:
-    """SGD (momentum 0.9) for natural/FGSM, Adam for IBP/CROWN-IBP, with settings.lr and weight_decay."""
+    """The regime's optimizer (SGD with momentum 0.9 for natural/FGSM, Adam for IBP/CROWN-IBP)
+    with settings.lr and settings.weight_decay."""
     params = [p for p in params if p.requires_grad]
-    if settings.regime in ("natural", "fgsm"):
-        return torch.optim.SGD(params, lr=settings.lr, momentum=SGD_MOMENTUM, weight_decay=settings.weight_decay)
-    return torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    return get_regime(settings.regime).optimizer.build(params, settings.lr, settings.weight_decay)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

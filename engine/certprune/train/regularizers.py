@@ -5,7 +5,8 @@ training eps (not the ramped one), as returned by certprune.bounds.compute_bound
 """
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -61,3 +62,41 @@ def slim_loss(model: nn.Module) -> torch.Tensor:
     if not gammas:
         raise ValueError("the slim regulariser needs BatchNorm layers, and this model has none")
     return torch.stack(gammas).sum()
+
+
+# --- the regularisers by name (config ``training.regularizer``) ---------------------------
+
+SLIM_WEIGHT = 1e-4   # Network Slimming's L1 weight (PAPER.md)
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    """One regulariser: its loss and its default weight.
+
+    stability: the loss reads IBP pre-activation bounds of every ReLU at the full training
+        eps (RS, NRS); loss(model, preactivations, relu_indices) -> scalar (preactivations
+        None when not stability).
+    default_weight(regime): the weight when training.regularizerWeight is null.
+    """
+    name: str
+    help: str
+    stability: bool
+    default_weight: Callable[[object], float]
+    loss: Callable | None
+
+
+REGULARIZERS: dict[str, Regularizer] = {
+    "none": Regularizer("none", "No regulariser.", False, lambda regime: 0.0, None),
+    "rs": Regularizer("rs", "ReLU stability (Xiao et al. 2019): penalises neurons whose bounds straddle 0.", True,
+                      lambda regime: regime.stability_weight, lambda model, pre, relus: rs_loss(pre)),
+    "nrs": Regularizer("nrs", "Neuron ReLU stability (the paper's): RS scaled by each channel's BatchNorm gamma.",
+                       True, lambda regime: regime.stability_weight, nrs_loss),
+    "slim": Regularizer("slim", "Network Slimming: L1 on BatchNorm gammas (weight 1e-4).", False,
+                        lambda regime: SLIM_WEIGHT, lambda model, pre, relus: slim_loss(model)),
+}
+
+
+def get_regularizer(name: str) -> Regularizer:
+    if name not in REGULARIZERS:
+        raise ValueError(f"training.regularizer must be one of {', '.join(REGULARIZERS)}, got {name!r}")
+    return REGULARIZERS[name]

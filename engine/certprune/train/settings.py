@@ -1,108 +1,117 @@
-"""Training settings: the config's ``training`` group with every null filled from the regime.
+"""Training settings: the config's ``training`` group, every null filled from the regime.
 
     settings = TrainingSettings.from_config(config["training"], dataset_info, augment=config["data"]["augment"])
 
-Paper defaults (PAPER.md): batch 128, clip 8, lr x0.1 at 70% and 85% of the epochs,
-eps ramp from epoch 11 over 80 epochs; natural/FGSM: SGD 0.01, momentum 0.9, wd 5e-4;
-IBP/CROWN-IBP: Adam 1e-3, wd 1e-5 (0 with RS/NRS). RS/NRS weight 0.01 under FGSM and
-0.001 otherwise; Slim L1 weight 1e-4.
+One source for each default: a setting's default is the run-config schema's
+(engine/schemas/run-config.schema.json, generated from lib/protocol/config.ts); the
+settings whose schema default is null ("the regime's", "the dataset's") are filled from
+the regime's record (regimes/<name>.py: optimizer lr and weight decay, RS/NRS weight),
+the regulariser's record (regularizers.REGULARIZERS) and the dataset (eps, cropping).
+Paper defaults (PAPER.md): lr x0.1 at 70% and 85% of the epochs.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+import functools
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping
 
-REGIMES = ("natural", "fgsm", "ibp", "crown-ibp")
-CERTIFIED = ("ibp", "crown-ibp")
-REGULARIZERS = ("none", "rs", "nrs", "slim")
+from .regimes import REGIMES, get_regime
+from .regularizers import REGULARIZERS, get_regularizer
 
-SGD_LR = 0.01
-SGD_MOMENTUM = 0.9
-SGD_WEIGHT_DECAY = 5e-4
-ADAM_LR = 1e-3
-ADAM_WEIGHT_DECAY = 1e-5
-STABILITY_WEIGHT_FGSM = 0.01
-STABILITY_WEIGHT_OTHER = 0.001
-SLIM_WEIGHT = 1e-4
-FALLBACK_EPS = 0.1
+FALLBACK_EPS = 0.1   # training eps when neither the config nor a dataset says
+
+
+@functools.lru_cache(maxsize=None)
+def _schema_defaults() -> dict:
+    from ..protocol import default_config
+    return default_config()
+
+
+def config_defaults(group: str) -> dict:
+    """The run-config schema's defaults of one settings group ("training", "pruning", ...)."""
+    return copy.deepcopy(_schema_defaults()[group])
+
+
+def _schema(key: str):
+    """A dataclass default read from the schema's ``training.<key>``."""
+    return field(default_factory=lambda: config_defaults("training")[key])
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 @dataclass
 class TrainingSettings:
-    """Resolved training settings (no None except where noted). Field names mirror the
-    config's camelCase keys in snake_case."""
-    regime: str = "crown-ibp"
-    epochs: int = 200
-    batch_size: int = 128
-    lr: float = ADAM_LR
-    weight_decay: float = ADAM_WEIGHT_DECAY
-    lr_milestones: list = field(default_factory=lambda: [140, 170])
-    lr_gamma: float = 0.1
-    grad_clip: float = 8.0
-    eps: float = FALLBACK_EPS            # the full (final) training eps, [0, 1] pixel space
-    eps_start: int = 11                  # 1-based epoch where the ramp starts
-    eps_length: int = 80                 # ramp length in epochs
-    fgsm_step: float = 1.25              # multiple of eps
-    grad_align_weight: float = 0.2
-    regularizer: str = "none"
-    regularizer_weight: float = 0.0
-    augment: bool = True
-    crop_padding: int = 0                # from the dataset; 0 disables cropping
-    flip: bool = False                   # from the dataset
+    """Resolved training settings. Field names mirror the config's camelCase keys in
+    snake_case; a None (or an omitted field) takes the default described above."""
+    regime: str = _schema("regime")
+    epochs: int = _schema("epochs")
+    batch_size: int = _schema("batchSize")
+    lr: float | None = None                    # None: the regime optimizer's
+    weight_decay: float | None = None          # None: the regime optimizer's (with RS/NRS: its own)
+    lr_milestones: list | None = None          # None: default_milestones(epochs)
+    lr_gamma: float = _schema("lrGamma")
+    grad_clip: float = _schema("gradClip")
+    eps: float | None = None                   # the full (final) training eps, [0, 1] pixel space
+    eps_start: int = _schema("epsStart")       # 1-based epoch where the ramp starts
+    eps_length: int = _schema("epsLength")     # ramp length in epochs
+    fgsm_step: float = _schema("fgsmStep")     # multiple of eps
+    grad_align_weight: float = _schema("gradAlignWeight")
+    regularizer: str = _schema("regularizer")
+    regularizer_weight: float | None = None    # None: the regulariser's for this regime
+    augment: bool = True                       # the config's data.augment
+    crop_padding: int = 0                      # from the dataset; 0 disables cropping
+    flip: bool = False                         # from the dataset
+    options: dict = field(default_factory=dict)  # config keys no field above names (a regime's own), camelCase
 
     def __post_init__(self):
-        if self.regime not in REGIMES:
-            raise ValueError(f"training.regime must be one of {', '.join(REGIMES)}, got {self.regime!r}")
-        if self.regularizer not in REGULARIZERS:
-            raise ValueError(f"training.regularizer must be one of {', '.join(REGULARIZERS)}, got {self.regularizer!r}")
+        regime = get_regime(self.regime)                      # names the bad regime
+        regularizer = get_regularizer(self.regularizer)       # names the bad regulariser
+        self.epochs, self.batch_size = int(self.epochs), int(self.batch_size)
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError(f"training.epochs and training.batchSize must be >= 1 (got {self.epochs}, {self.batch_size})")
+        self.lr = float(regime.optimizer.lr if self.lr is None else self.lr)
+        if self.weight_decay is None:
+            self.weight_decay = regime.optimizer.default_weight_decay(regularizer.stability)
+        self.weight_decay = float(self.weight_decay)
+        milestones = default_milestones(self.epochs) if self.lr_milestones is None else self.lr_milestones
+        self.lr_milestones = [int(m) for m in milestones]
+        self.eps = float(FALLBACK_EPS if self.eps is None else self.eps)
         if not 0 <= self.eps <= 1:
             raise ValueError(f"training.eps is in [0, 1] pixel space, got {self.eps}")
+        weight = regularizer.default_weight(regime) if self.regularizer_weight is None else self.regularizer_weight
+        self.regularizer_weight = float(weight)
+        self.lr_gamma, self.grad_clip = float(self.lr_gamma), float(self.grad_clip)
+        self.eps_start, self.eps_length = int(self.eps_start), int(self.eps_length)
+        self.fgsm_step, self.grad_align_weight = float(self.fgsm_step), float(self.grad_align_weight)
+        self.augment, self.crop_padding, self.flip = bool(self.augment), int(self.crop_padding), bool(self.flip)
 
     @property
     def certified(self) -> bool:
-        return self.regime in CERTIFIED
+        return get_regime(self.regime).certified
 
     @classmethod
     def from_config(cls, training: Mapping[str, Any] | None = None, dataset_info=None,
                     augment: bool = True) -> "TrainingSettings":
-        """Build from the config's ``training`` group (camelCase keys, nulls allowed).
+        """Build from the config's ``training`` group (camelCase keys, nulls allowed, any
+        subset: what is missing is the schema's default).
 
         dataset_info (certprune.data.DatasetInfo) supplies the default eps and the
         augmentation; augment is the config's ``data.augment``.
         """
-        training = dict(training or {})
-        get = lambda key, default: default if training.get(key) is None else training[key]  # noqa: E731
-        regime = get("regime", "crown-ibp")
-        regularizer = get("regularizer", "none")
-        epochs = int(get("epochs", 200))
-        sgd = regime in ("natural", "fgsm")
-        if sgd:
-            default_wd = SGD_WEIGHT_DECAY
-        else:
-            default_wd = 0.0 if regularizer in ("rs", "nrs") else ADAM_WEIGHT_DECAY
-        if regularizer in ("rs", "nrs"):
-            default_reg = STABILITY_WEIGHT_FGSM if regime == "fgsm" else STABILITY_WEIGHT_OTHER
-        elif regularizer == "slim":
-            default_reg = SLIM_WEIGHT
-        else:
-            default_reg = 0.0
-        default_eps = dataset_info.default_eps if dataset_info is not None else FALLBACK_EPS
-        return cls(
-            regime=regime, epochs=epochs, batch_size=int(get("batchSize", 128)),
-            lr=float(get("lr", SGD_LR if sgd else ADAM_LR)),
-            weight_decay=float(get("weightDecay", default_wd)),
-            lr_milestones=[int(m) for m in get("lrMilestones", default_milestones(epochs))],
-            lr_gamma=float(get("lrGamma", 0.1)), grad_clip=float(get("gradClip", 8.0)),
-            eps=float(get("eps", default_eps)),
-            eps_start=int(get("epsStart", 11)), eps_length=int(get("epsLength", 80)),
-            fgsm_step=float(get("fgsmStep", 1.25)), grad_align_weight=float(get("gradAlignWeight", 0.2)),
-            regularizer=regularizer, regularizer_weight=float(get("regularizerWeight", default_reg)),
-            augment=bool(augment),
-            crop_padding=int(dataset_info.crop_padding) if dataset_info is not None else 0,
-            flip=bool(dataset_info.flip) if dataset_info is not None else False,
-        )
+        given = {key: value for key, value in dict(training or {}).items() if value is not None}
+        values = {**config_defaults("training"), **given}
+        names = {_camel(f.name): f.name for f in fields(cls)}
+        kwargs = {names[key]: value for key, value in values.items() if key in names}
+        kwargs["options"] = {key: value for key, value in values.items() if key not in names}
+        if kwargs.get("eps") is None and dataset_info is not None:
+            kwargs["eps"] = dataset_info.default_eps
+        if dataset_info is not None:
+            kwargs.update(crop_padding=dataset_info.crop_padding, flip=dataset_info.flip)
+        return cls(**kwargs, augment=augment)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,3 +120,6 @@ class TrainingSettings:
 def default_milestones(epochs: int) -> list:
     """[round(0.7 * epochs), round(0.85 * epochs)]: epochs 140 and 170 of 200."""
     return [int(round(0.7 * epochs)), int(round(0.85 * epochs))]
+
+
+__all__ = ["FALLBACK_EPS", "REGIMES", "REGULARIZERS", "TrainingSettings", "config_defaults", "default_milestones"]

@@ -1,0 +1,2 @@
+"""The worked examples of docs/extending.md, byte for byte (tests/test_extending.py checks
+the document against these files and registers each one to run it)."""
