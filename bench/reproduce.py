@@ -4,6 +4,8 @@
     .venv/bin/python bench/reproduce.py --schedule reduced    # about an hour on 2 CPU cores (cnn4, see REDUCED)
     .venv/bin/python bench/reproduce.py --schedule smoke      # seconds, synthetic data (the test's)
     .venv/bin/python bench/reproduce.py --schedule reduced --report-only   # re-write the table from the runs
+    .venv/bin/python bench/reproduce.py --schedule reduced --record docs/reproduction   # also keep the compact record
+    .venv/bin/python bench/reproduce.py --schedule reduced --report-only --from-record docs/reproduction/reduced-seed0.json
 
 The paper's setting (../shared/PAPER.md): CROWN-IBP training at eps 0.1 on FashionMNIST,
 cnn7, complete verification (branch and bound) of the first 200 test images, for dense,
@@ -21,6 +23,9 @@ Writes into --out (default bench/out/reproduce-<schedule>/):
     table.json     the same rows, every method's curve, the settings and the timing
     chart.svg      verified accuracy vs remaining weight ratio, one line per method
     runs/<method>/ the runs themselves (config.json, round_<k>/...)
+With --record DIR, also DIR/<schedule>-seed<k>.json: every round's metrics and every
+image's verdict, compact (bench/reproduce_stats.py), from which --from-record re-writes the
+tables on any machine without the runs.
 
 Measured 2026-11-24 (--schedule reduced, 2 shared CPU cores, load average 4-13): 3,069 s
 wall, 1,948 s CPU; the table and chart are in docs/reproduction.md. The full schedule has
@@ -41,6 +46,7 @@ from xml.sax.saxutils import escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "engine"))
+from reproduce_stats import compact, interval_text, load_verdicts, paired_lines  # noqa: E402  (bench/, beside this file)
 
 # (label, pruning.method, training.regularizer); worker groups keep shared dense rounds together.
 METHODS = (("IMP", "imp", "none"), ("HYDRA", "hydra", "none"), ("Random", "random", "none"),
@@ -207,7 +213,7 @@ def verified_images_accuracy(row: dict):
     return (row["samples"] - row["misclassified"]) / row["samples"] if row.get("samples") else None
 
 
-def markdown(rows: list, curves: dict, schedule_name: str, schedule: dict, meta: dict) -> str:
+def markdown(rows: list, curves: dict, schedule_name: str, schedule: dict, meta: dict, verdicts: dict) -> str:
     s = schedule
     n_eval = next((r.get("evaluationImages") for c in curves.values() for r in c if r.get("evaluationImages")), None)
     lines = [f"# Reproduction, schedule `{schedule_name}`", "",
@@ -223,7 +229,7 @@ def markdown(rows: list, curves: dict, schedule_name: str, schedule: dict, meta:
              "time = mean verification seconds per sample.", "",
              f"Column \"std ({s['samples']})\": clean accuracy on the {s['samples']} verified images "
              "(verified accuracy can only be compared with this one: they are other images than std/adv's).", "",
-             f"| method | round | remaining ratio | std | adv | ver | std ({s['samples']}) | mean verify time (s) | "
+             f"| method | round | remaining ratio | std | adv | ver [95% CI] | std ({s['samples']}) | mean verify time (s) | "
              "change vs dense: std / adv / ver / time | paper (ratio; std/ver) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -240,7 +246,8 @@ def markdown(rows: list, curves: dict, schedule_name: str, schedule: dict, meta:
         paper_text = "-" if paper is None else f"{ratio_text(paper[0])}; {paper[1]:.1f}/{paper[2]:.1f}"
         time_text = "-" if row["meanVerifySeconds"] is None else f"{row['meanVerifySeconds']:.2f}"
         lines.append(f"| {row['method']} | {row['round']} | {ratio} | {pct(row['standardAccuracy'])} | "
-                     f"{pct(row['adversarialAccuracy'])} | {pct(row['verifiedAccuracy'])} | {pct(verified_images_accuracy(row))} | "
+                     f"{pct(row['adversarialAccuracy'])} | {pct(row['verifiedAccuracy'])} {interval_text(row)} | "
+                     f"{pct(verified_images_accuracy(row))} | "
                      f"{time_text} | "
                      f"{change_text} | {paper_text} |")
     own = [row for row in rows if row.get("ownDense")]
@@ -249,6 +256,10 @@ def markdown(rows: list, curves: dict, schedule_name: str, schedule: dict, meta:
                   + "; ".join(f"{row['method']} dense {pct(row['ownDense']['standardAccuracy'])}/"
                               f"{pct(row['ownDense']['adversarialAccuracy'])}/{pct(row['ownDense']['verifiedAccuracy'])}"
                               for row in own) + " (std/adv/ver)."]
+    paired = paired_lines(rows, curves, verdicts)
+    if paired:
+        lines += ["", "Paired comparisons on the same verified images (difference in verified accuracy; exact "
+                  "two-sided McNemar test on the images verified by one and not the other):", ""] + paired
     lines += ["", "Curves (round: remaining ratio, std / adv / ver %, verified / falsified / unknown / misclassified, "
               "mean verify s):", ""]
     for label, curve in curves.items():
@@ -323,19 +334,32 @@ def svg_chart(curves: dict, title: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def report(out: str, schedule_name: str, schedule: dict, meta: dict) -> dict:
-    """Write table.md, table.json and chart.svg from the runs under ``out``; return the JSON."""
-    curves = {}
-    for label, _, _ in METHODS:
-        curve = load_curve(os.path.join(out, "runs", label))
-        if curve:
-            curves[label] = curve
+def report(out: str, schedule_name: str, schedule: dict, meta: dict, seed: int = 0, record_dir: str | None = None,
+           from_record: str | None = None) -> dict:
+    """Write table.md, table.json and chart.svg from the runs under ``out`` (or from a compact
+    record); with record_dir, also the compact record; return the JSON."""
+    if from_record:
+        with open(from_record) as f:
+            stored = json.load(f)
+        curves, verdicts = stored["curves"], {k: {int(r): c for r, c in v.items()} for k, v in stored["verdicts"].items()}
+        meta = {**stored.get("meta", {}), **{k: v for k, v in meta.items() if k not in stored.get("meta", {})}}
+    else:
+        curves = {}
+        for label, _, _ in METHODS:
+            curve = load_curve(os.path.join(out, "runs", label))
+            if curve:
+                curves[label] = curve
+        verdicts = load_verdicts(os.path.join(out, "runs"), curves)
     rows = build_rows(curves)
     data = {"schedule": schedule_name, "settings": schedule, "rows": rows, "curves": curves, **meta}
+    if record_dir:
+        os.makedirs(record_dir, exist_ok=True)
+        with open(os.path.join(record_dir, f"{schedule_name}-seed{seed}.json"), "w") as f:
+            json.dump(compact(schedule_name, seed, curves, verdicts, meta), f, separators=(",", ":"))
     with open(os.path.join(out, "table.json"), "w") as f:
         json.dump(data, f, indent=1)
     with open(os.path.join(out, "table.md"), "w") as f:
-        f.write(markdown(rows, curves, schedule_name, schedule, meta))
+        f.write(markdown(rows, curves, schedule_name, schedule, meta, verdicts))
     with open(os.path.join(out, "chart.svg"), "w") as f:
         f.write(svg_chart(curves, f"{schedule['dataset']}, {schedule['arch']}, {schedule['regime']} eps {schedule['eps']:g}: "
                                   f"verified accuracy vs remaining ratio ({schedule_name})"))
@@ -352,6 +376,8 @@ def parse_args(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (the methods split in 2 groups)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per worker (default: cores / jobs)")
     parser.add_argument("--report-only", action="store_true", help="only re-write the table from the runs")
+    parser.add_argument("--record", default=None, help="also write the compact record <schedule>-seed<k>.json here")
+    parser.add_argument("--from-record", default=None, help="with --report-only: re-write the tables from this record")
     parser.add_argument("--group", type=int, default=None, help=argparse.SUPPRESS)   # a worker's group
     return parser.parse_args(argv)
 
@@ -402,7 +428,7 @@ def main(argv=None) -> int:
             with open(previous) as f:
                 old = json.load(f)
             meta.update({key: old[key] for key in ("wallSeconds", "cpuSeconds", "loadAverage") if key in old})
-    data = report(out, args.schedule, schedule, meta)
+    data = report(out, args.schedule, schedule, meta, args.seed, args.record, args.from_record)
     with open(os.path.join(out, "table.md")) as f:
         print(f.read())
     return 0 if data["rows"] else 1

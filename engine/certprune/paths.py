@@ -3,14 +3,14 @@
     run_dir/
       config.json                 the full configuration the run was started with
       init.pt                     initial weights (state dict); every round rewinds to them
-      summary.json                the curve and the best round (written at the end)
+      summary.json                the curve, the best round and the rounds within noise of it (written at the end)
       round_<k>/
         prune.json                how the mask was made (method, target, counted ratios, seconds)
         mask.pt                   {param name: 0/1 tensor}
         checkpoint.pt             trained state dict (full size, pruned entries exactly 0)
         history.json              per-epoch training records
         evaluation.json           standard and adversarial accuracy
-        stability.json            per-layer stability statistics
+        stability.json            stability statistics per layer, per neuron and per sample
         verification.partial.jsonl  per-sample results as they finish (resume point)
         verification.json         every sample's outcome and the totals
         model.onnx                the (shrunk) trained network

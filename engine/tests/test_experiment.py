@@ -8,8 +8,8 @@ import torch
 
 from certprune import experiment
 from certprune import paths as files
-from certprune.experiment import (aggregate_seeds, best_round, dense_key, prepare_run, round_targets,
-                                  run_experiment, starting_model)
+from certprune.experiment import dense_key, prepare_run, round_targets, run_experiment, starting_model
+from certprune.stats import aggregate_seeds, best_round
 from certprune.protocol import EventWriter, load_config
 
 
@@ -53,11 +53,14 @@ def comparable(metrics):
     return {k: v for k, v in metrics.items() if k not in ("seconds", "meanVerifySeconds")}
 
 
-def test_the_smallest_run_emits_the_protocol_events_in_order(tmp_path):
+def test_the_smallest_run_emits_the_protocol_events_in_order(tmp_path, monkeypatch):
+    from certprune.phases import context
+    monkeypatch.setattr(context, "PROGRESS_INTERVAL_S", 1e9)     # a busy machine must not add progress events
     events = Events()
     summary = run_experiment(small_config(pruning={"method": "none"}), str(tmp_path), events)
     kinds = [e["type"] for e in events.list if e["type"] not in ("artifact", "log")]
     assert kinds == ["round_started", "epoch", "epoch", "round_finished", "finished"]
+    assert events.of("progress") == []          # epochs quicker than PROGRESS_INTERVAL_S: their epoch events suffice
     finished = events.of("round_finished")[0]
     assert finished["verifiedAccuracy"] is None and finished["samples"] == 0 and finished["remainingRatio"] == 1.0
     assert [e["round"] for e in events.of("epoch")] == [0, 0]
@@ -184,6 +187,8 @@ def test_channel_pruning_runs_shrink_and_count_channels(tmp_path):
     assert ratios == [1.0, round(48 * 0.89) / 48, round(48 * 0.89 ** 2) / 48]
     layers = {l["name"]: l for l in summary["curve"][2]["layers"]}
     assert layers["conv1"]["remainingChannels"] + layers["conv2"]["remainingChannels"] == round(48 * 0.89 ** 2)
+    channels = [r["sparsity"]["channels"] for r in summary["curve"]]          # structured: channels counted
+    assert [c["remaining"] / c["total"] for c in channels] == ratios and channels[0]["total"] == 48
 
 
 def test_best_round_and_seed_aggregation():

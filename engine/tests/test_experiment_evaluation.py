@@ -6,8 +6,8 @@ verification.attackSamples, so adversarial accuracy could exceed standard accura
 import torch
 
 from certprune import paths as files
-from certprune.experiment import (_clean_and_adversarial_accuracy, evaluation_sizes, prepare_run, run_experiment,
-                                  trained_model)
+from certprune.experiment import evaluation_sizes, prepare_run, run_experiment, trained_model
+from certprune.phases.evaluate import clean_and_adversarial_accuracy as _clean_and_adversarial_accuracy
 from certprune.protocol import load_config
 from certprune.train import evaluate
 

@@ -45,6 +45,10 @@ def test_sigkill_mid_round_then_restart_matches_an_uninterrupted_run(tmp_path):
         json.dump(CONFIG, f)
     code, whole = engine(config_path, str(tmp_path / "whole"))
     assert code == 0 and whole[-1]["type"] == "finished"
+    plan = whole[0]["plan"]                                       # the engine states its plan up front
+    assert (plan["kind"], plan["rounds"], plan["epochs"], plan["unit"]) == ("experiment", 3, 3, "weights")
+    assert [round(t, 6) for t in plan["remainingTargets"]] == [1.0, 0.8, 0.64]
+    assert len([e for e in whole if e["type"] == "round_started"]) == plan["rounds"]
 
     cut = str(tmp_path / "cut")
     code, first = engine(config_path, cut, kill_when=lambda e: e["type"] == "epoch" and e["round"] == 1

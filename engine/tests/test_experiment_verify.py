@@ -27,9 +27,12 @@ def without_times(value):
 
 @pytest.fixture(scope="module")
 def verified_run(tmp_path_factory):
+    from certprune.phases import context
     folder = tmp_path_factory.mktemp("verified")
     events = Events()
-    summary = run_experiment(load_config(CONFIG), str(folder), events)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(context, "PROGRESS_INTERVAL_S", 0.0)     # every batch and sample reports progress
+        summary = run_experiment(load_config(CONFIG), str(folder), events)
     return folder, summary, events
 
 
@@ -50,6 +53,56 @@ def test_rounds_report_verification_stability_and_attack(verified_run):
     assert {(0, "verification"), (0, "stability"), (0, "onnx"), (1, "onnx")} <= kinds
     best = max(range(2), key=lambda k: (summary["curve"][k]["verifiedAccuracy"], -k))
     assert summary["bestRound"] == best
+
+
+def test_the_engine_names_the_best_round_and_the_rounds_within_noise(verified_run):
+    from certprune.stats import BEST_ROUND_RULE, mcnemar_exact
+    folder, summary, events = verified_run
+    finished = events.of("finished")[0]
+    verdicts = [{r["index"]: r["status"] == "verified" for r in files.load_json(
+        str(folder / f"round_{k}" / "verification.json"))["results"]} for k in range(2)]
+    best = finished["bestRound"]
+    other = 1 - best
+    b = sum(verdicts[best][i] and not verdicts[other][i] for i in range(6))
+    c = sum(verdicts[other][i] and not verdicts[best][i] for i in range(6))
+    assert finished["indistinguishableRounds"] == ([other] if mcnemar_exact(b, c) >= 0.05 else [])
+    assert finished["bestRoundRule"] == BEST_ROUND_RULE == summary["bestRoundRule"]
+    assert summary["roundTests"] == [{"round": other, "onlyBest": b, "onlyRound": c, "p": mcnemar_exact(b, c)}]
+    assert summary["indistinguishableRounds"] == finished["indistinguishableRounds"]
+
+
+def test_rounds_report_both_sparsities_and_per_sample_stability(verified_run):
+    folder, summary, events = verified_run
+    fc = 512 * 100 + 100 * 10                                  # cnn4's linear layers: outside the conv scope
+    for row in summary["curve"]:
+        share = row["sparsity"]
+        assert share["scope"]["remaining"] / share["scope"]["total"] == row["remainingRatio"]
+        assert share["all"] == {"remaining": share["scope"]["remaining"] + fc, "total": share["scope"]["total"] + fc}
+        assert share["channels"] is None                       # IMP is not a structured method
+    assert summary["curve"][1]["remainingRatio"] < 1.0 and summary["curve"][1]["sparsity"]["all"]["remaining"] > 0
+    for event in events.of("stability"):
+        assert event["samples"] == 6 and len(event["unstablePerSample"]) == 6
+        assert sum(event["unstablePerSample"]) == sum(l["ibp"]["unstable"] for l in event["layers"])
+        assert all(l["samples"] == 6 and l["neurons"] == 6 * l["units"] for l in event["layers"])
+
+
+def test_each_phase_of_each_round_logs_its_start_and_end_and_verification_reports_progress(verified_run):
+    _, _, events = verified_run
+    lines = {}
+    for e in events.of("log"):
+        lines.setdefault((e.get("round"), e.get("phase")), []).append(e["message"])
+    for k in range(2):
+        for phase in ("train", "evaluate", "stability", "verify", "export"):
+            assert len(lines.get((k, phase), [])) >= 2, (k, phase, lines)
+        assert any(m.startswith(f"round {k}: trained 2 epochs in ") and "test accuracy" in m for m in lines[(k, "train")])
+    assert len(lines[(1, "prune")]) >= 2 and "remain" in lines[(1, "prune")][-1]
+    for k in range(2):
+        verify = [(e["done"], e["total"], e["epoch"]) for e in events.of("progress") if e["round"] == k
+                  and e["phase"] == "verify"]
+        assert verify == [(n, 6, None) for n in range(1, 7)]
+        train = [(e["epoch"], e["done"], e["total"]) for e in events.of("progress") if e["round"] == k
+                 and e["phase"] == "train"]
+        assert train == [(epoch, n, 2) for epoch in (1, 2) for n in (1, 2)]       # 64 images in batches of 32
 
 
 def test_a_run_stopped_mid_verification_resumes_with_the_decided_samples(tmp_path, verified_run):

@@ -52,3 +52,24 @@ def test_smoke_schedule_writes_table_json_and_chart(tmp_path):
     again = run_script("--out", str(out), "--report-only")
     assert again.returncode == 0, again.stderr[-3000:]
     assert json.loads((out / "table.json").read_text())["rows"] == data["rows"]
+
+    # Intervals and paired tests: each verified accuracy carries its Wilson interval, each
+    # method's best round is tested against dense on the same images.
+    assert all("[" in line.split("|")[6] for line in rows)
+    paired = [line for line in table.splitlines() if line.startswith("- ") and " vs dense " in line]
+    assert len(paired) == 5 and all("McNemar p = " in line for line in paired)
+
+    # --record keeps a compact record (metrics and every image's verdict) from which the
+    # tables are re-written without the runs.
+    record_dir = tmp_path / "record"
+    again = run_script("--out", str(out), "--report-only", "--record", str(record_dir))
+    assert again.returncode == 0, again.stderr[-3000:]
+    record = json.loads((record_dir / "smoke-seed0.json").read_text())
+    assert set(record["verdicts"]["IMP"]) == {"0", "1"}
+    assert all(len(codes) == 4 and set(codes) <= set("vfum") for codes in record["verdicts"]["IMP"].values())
+    assert record["verdicts"]["IMP"]["0"].count("v") == data["curves"]["IMP"][0]["verified"]
+    elsewhere = tmp_path / "elsewhere"
+    rebuilt = run_script("--out", str(elsewhere), "--report-only", "--from-record", str(record_dir / "smoke-seed0.json"))
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    assert json.loads((elsewhere / "table.json").read_text())["rows"] == data["rows"]
+    assert (elsewhere / "table.md").read_text().split("Wall time")[0] == table.split("Wall time")[0]

@@ -43,7 +43,9 @@ def uploaded(tmp_path_factory):
     return model, path
 
 
-def test_valid_model_is_verified_like_round_zero(uploaded, tmp_path):
+def test_valid_model_is_verified_like_round_zero(uploaded, tmp_path, monkeypatch):
+    from certprune.phases import context
+    monkeypatch.setattr(context, "PROGRESS_INTERVAL_S", 0.0)   # every sample reports progress
     model, path = uploaded
     events = Events()
     payload = run_verify_model(config_for(path), str(tmp_path), events)
@@ -63,6 +65,17 @@ def test_valid_model_is_verified_like_round_zero(uploaded, tmp_path):
     assert fc1["remainingWeights"] == 19 * 256 - 19 * 10
     assert (fc2["weights"], fc2["remainingWeights"], fc2["remainingChannels"]) == (240, 240, 10)
     assert payload["remainingRatio"] == pytest.approx((19 * 246 + 240) / (24 * 256 + 240))
+    # Nothing was pruned here: the scope is the whole network; no channel claim, no training.
+    assert finished["sparsity"] == {"scope": {"remaining": 19 * 246 + 240, "total": 24 * 256 + 240},
+                                    "all": {"remaining": 19 * 246 + 240, "total": 24 * 256 + 240}, "channels": None}
+    assert not events.of("epoch") and not [e for e in events.of("progress") if e["phase"] == "train"]
+    done = events.of("finished")[0]
+    assert done["bestRound"] == (0 if finished["verifiedAccuracy"] is not None else None)
+    assert done["indistinguishableRounds"] == [] and "McNemar" in done["bestRoundRule"]
+    phases = {(e["round"], e["phase"]) for e in events.of("log")}
+    assert {(0, "setup"), (0, "stability"), (0, "verify")} <= phases
+    progress = [(e["round"], e["phase"], e["done"], e["total"]) for e in events.of("progress")]
+    assert progress == [(0, "verify", n, SAMPLES) for n in range(1, SAMPLES + 1)]
 
     # The files the server's audit reads: the model copy, the samples, counterexamples that hold up.
     with open(path, "rb") as a, open(tmp_path / "round_0" / "model.onnx", "rb") as b:
@@ -100,6 +113,9 @@ def test_malformed_file_fails_with_a_clear_reason(tmp_path):
     assert code == 1
     failed = events[-1]
     assert failed["type"] == "failed" and "cannot read ONNX model" in failed["reason"], failed["reason"]
+    plan = events[0]["plan"]                       # stated before the model is read: no training claims
+    assert (plan["kind"], plan["rounds"], plan["epochs"], plan["lr"], plan["trainEps"]) == ("uploaded-model", 1, 0,
+                                                                                           None, None)
     assert not any(e["type"] == "sample_verified" for e in events)
 
 

@@ -86,6 +86,7 @@ def main(args) -> int:
 
         from certprune import experiment
         from certprune.device import engine_device
+        from certprune.plan import is_uploaded_model, run_plan
 
         device = engine_device(config["device"])
         os.makedirs(args.out, exist_ok=True)
@@ -93,9 +94,9 @@ def main(args) -> int:
         _lock = _lock_run_dir(args.out)  # noqa: F841 (held until the process exits)
         resumed = experiment.has_progress(args.out)
         writer.emit("started", runId=run_id(config), config=config, device=str(device.type),
-                    torchVersion=torch.__version__, resumed=resumed)
+                    torchVersion=torch.__version__, resumed=resumed, plan=run_plan(config))
         log.info("run %s on %s (python %s, torch %s)", run_id(config), device, platform.python_version(), torch.__version__)
-        if config["model"]["arch"] == "onnx":
+        if is_uploaded_model(config):
             # A model CertPrune did not train: verify it (one round), no training or pruning.
             from certprune import verify_model
             verify_model.run_verify_model(config, args.out, writer.emit, device=device, phase=phase)

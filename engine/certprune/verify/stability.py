@@ -7,6 +7,9 @@ neurons (PAPER.md), from IBP bounds.
 
 Counts are summed over the images, so ``neurons`` = layer size x number of images and
 unstable / neurons is the unstable ratio; ``instability`` is the mean over images.
+Per neuron (``units`` of them, ``samples`` images): ``unstableUnits`` are unstable on at
+least one image, and ``unstableFraction`` is the histogram over neurons of the fraction of
+images on which each is unstable. Per image: ``unstablePerSample`` (stability_report).
 """
 from __future__ import annotations
 
@@ -51,13 +54,40 @@ def _histogram(values: np.ndarray, bins: int) -> dict:
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
 
 
+def _fraction_histogram(counts: Tensor, samples: int, bins: int) -> dict:
+    """Histogram over neurons of (images on which each is unstable) / ``samples``.
+
+    counts: (units,) int. With at most ``bins`` images every possible fraction k/samples
+    gets a bin of its own (edges halfway between them, clipped to [0, 1]); else ``bins``
+    equal bins over [0, 1].
+    """
+    if samples <= 0:
+        return {"edges": [0.0, 1.0], "counts": [0]}
+    if samples <= bins:
+        edges = np.clip((np.arange(samples + 2) - 0.5) / samples, 0.0, 1.0)
+    else:
+        edges = np.linspace(0.0, 1.0, bins + 1)
+    hist, _ = np.histogram(counts.double().numpy() / samples, bins=edges)
+    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in hist]}
+
+
 def stability_statistics(model: nn.Sequential, images: Tensor, eps: float, crown: bool = True, bins: int = 30,
                          lower: float = 0.0, upper: float = 1.0, batch_size: int = 32,
                          memory_elements: int = 2 ** 25, crown_budget_s: Optional[float] = None) -> List[dict]:
+    """The ``layers`` of stability_report (same arguments)."""
+    return stability_report(model, images, eps, crown, bins, lower, upper, batch_size, memory_elements,
+                            crown_budget_s)["layers"]
+
+
+def stability_report(model: nn.Sequential, images: Tensor, eps: float, crown: bool = True, bins: int = 30,
+                     lower: float = 0.0, upper: float = 1.0, batch_size: int = 32,
+                     memory_elements: int = 2 ** 25, crown_budget_s: Optional[float] = None) -> dict:
     """Per-ReLU-layer stability under IBP (and CROWN) bounds for the L-inf ball of radius
     eps around each image (N, *input_shape), clipped to [lower, upper].
 
-    Returns [{name, neurons, ibp: {active, inactive, unstable}, crown: {...} | None,
+    Returns {"layers", "samples": N, "unstablePerSample": (N,) IBP-unstable neurons per image
+    over all layers}. layers: [{name, neurons (units x samples), units, samples, unstableUnits,
+    unstableFraction: {edges, counts}, ibp: {active, inactive, unstable}, crown: {...} | None,
     instability, histograms: {lower, upper, instability: {edges, counts}}}] per ReLU.
     The histograms of l and u are over every neuron (IBP bounds); the instability
     histogram is over the unstable ones.
@@ -74,6 +104,7 @@ def stability_statistics(model: nn.Sequential, images: Tensor, eps: float, crown
     names = relu_layer_names(model)
     n = images.shape[0]
     per_layer: Dict[int, dict] = {}
+    per_sample = torch.zeros(n, dtype=torch.int64)                     # (N,) unstable neurons per image
     crown_seconds = 0.0
     with torch.no_grad():
         for start in range(0, n, batch_size):
@@ -94,8 +125,11 @@ def stability_statistics(model: nn.Sequential, images: Tensor, eps: float, crown
                         entry["crown"] = []
             for p, (l, u) in ibp.items():
                 entry = per_layer.setdefault(p, {"l": [], "u": [], "crown": [], "neurons": 0, "inst": 0.0,
-                                                 "index": graph.ops[p].index})
+                                                 "index": graph.ops[p].index, "per_unit": 0})
                 unstable = (l < 0) & (u > 0)
+                flat = unstable.reshape(unstable.shape[0], -1).cpu()            # (B, units)
+                entry["per_unit"] = entry["per_unit"] + flat.sum(dim=0)          # (units,) images unstable on
+                per_sample[start:start + flat.shape[0]] += flat.sum(dim=1)
                 entry["l"].append(l.flatten().cpu())
                 entry["u"].append(u.flatten().cpu())
                 entry["neurons"] += int(l.numel())
@@ -111,9 +145,14 @@ def stability_statistics(model: nn.Sequential, images: Tensor, eps: float, crown
         crown_counts = None
         if crown:
             crown_counts = {k: sum(c[k] for c in entry["crown"]) for k in ("active", "inactive", "unstable")}
+        per_unit = entry["per_unit"]
         layers.append({
             "name": names.get(entry["index"], f"relu{entry['index']}"),
             "neurons": entry["neurons"],
+            "units": int(per_unit.numel()),
+            "samples": int(n),
+            "unstableUnits": int((per_unit > 0).sum()),
+            "unstableFraction": _fraction_histogram(per_unit, int(n), bins),
             "ibp": _counts(l, u),
             "crown": crown_counts,
             "instability": entry["inst"] / max(n, 1),
@@ -123,7 +162,7 @@ def stability_statistics(model: nn.Sequential, images: Tensor, eps: float, crown
                 "instability": _histogram((-l * u)[unstable].double().numpy(), bins),
             },
         })
-    return layers
+    return {"layers": layers, "samples": int(n), "unstablePerSample": [int(v) for v in per_sample.tolist()]}
 
 
 def unstable_ratio(layers: List[dict], method: str = "ibp") -> Optional[float]:
