@@ -46,7 +46,7 @@ def test_verify_samples_ladder_events_and_summary():
         assert r.status in ("verified", "falsified")  # complete mode, generous timeout
         event = r.to_event()
         assert set(event) == {"index", "label", "predicted", "status", "decidedBy", "seconds", "marginLower",
-                              "domains"}
+                              "domains", "finalMarginLower"}
         if r.status == "verified":
             # Sound: no sampled point in the box is misclassified.
             x = images[r.index:r.index + 1]
@@ -110,6 +110,37 @@ def test_stability_statistics_match_the_bounds():
     assert math.isclose(unstable_ratio(layers), ratio)
 
 
+def test_stability_per_neuron_and_per_sample_match_the_bounds():
+    """units, unstableUnits, the per-neuron fraction histogram and unstablePerSample, from IBP bounds directly."""
+    from certprune.verify.stability import stability_report
+    gen = torch.Generator().manual_seed(15)
+    model = random_cnn(gen, (1, 8, 8), 3)
+    images = torch.rand(5, 1, 8, 8, generator=gen)
+    eps = 0.08
+    report = stability_report(model, images, eps, crown=False, bins=10, batch_size=2)   # 3 batches: 2 + 2 + 1
+    ibp = compute_bounds(model, (images - eps).clamp(0, 1), (images + eps).clamp(0, 1), method="ibp")
+    per_sample = torch.zeros(5, dtype=torch.int64)
+    assert report["samples"] == 5
+    for layer, (l, u) in zip(report["layers"], ibp.preactivations):
+        unstable = ((l < 0) & (u > 0)).detach().reshape(5, -1)                  # (samples, units)
+        assert (layer["units"], layer["samples"]) == (unstable.shape[1], 5)
+        assert layer["neurons"] == layer["units"] * layer["samples"]              # the old meaning stays
+        assert layer["unstableUnits"] == int(unstable.any(dim=0).sum())
+        # 5 samples <= 10 bins: one bin per possible fraction 0/5 ... 5/5
+        hist = layer["unstableFraction"]
+        assert len(hist["counts"]) == 6 and hist["edges"][0] == 0.0 and hist["edges"][-1] == 1.0
+        on = unstable.sum(dim=0)                                                  # (units,) samples unstable on
+        assert hist["counts"] == [int((on == k).sum()) for k in range(6)]
+        per_sample += unstable.sum(dim=1)
+    assert report["unstablePerSample"] == per_sample.tolist()
+    assert sum(report["unstablePerSample"]) == sum(l["ibp"]["unstable"] for l in report["layers"])
+    # more samples than bins: equal bins over [0, 1], every neuron counted once
+    many = stability_report(model, torch.rand(12, 1, 8, 8, generator=gen), eps, crown=False, bins=4)
+    for layer in many["layers"]:
+        assert layer["unstableFraction"]["edges"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+        assert sum(layer["unstableFraction"]["counts"]) == layer["units"]
+
+
 def test_stability_crown_budget_drops_crown_counts_consistently():
     gen = torch.Generator().manual_seed(14)
     model = random_cnn(gen, (1, 8, 8), 3)
@@ -135,7 +166,7 @@ def test_layerwise_crown_leaves_time_for_the_steps_after_it(monkeypatch):
     """'crown' may spend all the time left on layer-by-layer CROWN; 'alpha-crown' and 'bab'
     give it refine_share of it, keeping the rest for alpha-CROWN and branch and bound."""
     from certprune.verify import Clause, verify_box
-    from certprune.verify import property as prop
+    from certprune.verify import stages as prop  # the ladder's stages call preactivation_bounds
 
     refine_deadlines = []
     real = prop.preactivation_bounds

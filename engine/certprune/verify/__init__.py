@@ -3,9 +3,13 @@
     from certprune.verify import verify_samples, summarize, pgd_attack, stability_statistics
     results = verify_samples(model, images, labels, eps=0.1, mode="bab", timeout=300)
 
-Modules: ``pgd`` (attacks), ``property`` (the per-box ladder), ``samples`` (per-image
-robustness), ``bab`` / ``domains`` / ``beta_crown`` / ``branching`` / ``exact`` (branch and
-bound), ``result`` (SampleResult, summarize), ``stability`` (neuron stability statistics).
+Modules: ``pgd`` (attacks), ``property`` (the per-box ladder: attack, then the stages),
+``stages`` (the registered stages ibp -> crown -> alpha-crown -> bab; a mode names the last
+one it runs), ``ladder`` (their records and shared state, float64 confirmations),
+``samples`` (per-image robustness), ``bab`` / ``domains`` / ``beta_crown`` / ``branching`` /
+``exact`` (branch and bound over ReLUs), ``input_split`` / ``input_chain`` /
+``input_bounds`` / ``input_boxes`` / ``input_search`` (branch and bound over the input box),
+``result`` (SampleResult, summarize), ``stability`` (neuron stability statistics).
 """
 from ..onnx_io import export_bundle
 from .bab import BabSettings, branch_and_bound

@@ -50,6 +50,11 @@ class BabResult:
     domains: int  # subdomains bounded
     lower: float  # the worst bound among open subdomains at the end (inf if none)
     counterexample: Optional[Tensor] = None  # (*input_shape)
+    #: the smallest bound over the leaves of the search when it stopped: open subdomains
+    #: and those closed by their bound (> SAFE_TOLERANCE; empty ones count +inf, those
+    #: closed by the exact check are left out). A proven lower bound of the clause
+    #: objective on the whole box when verified; None when no leaf has a finite bound.
+    final_lower: Optional[float] = None
 
 
 def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: Tensor, offset: Tensor,
@@ -79,23 +84,26 @@ def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: T
     rooted = bound_domains(root, pool, settings.root_iterations, settings.lr_alpha, settings.lr_beta,
                           SAFE_TOLERANCE, deadline)
     explored = 1
+    closed = _Closed()
     cex = _counterexample(root, pool, rooted.candidates)
     if cex is not None:
-        return BabResult("falsified", "counterexample", explored, float(pool.bound.min()), cex)
+        return BabResult("falsified", "counterexample", explored, float(pool.bound.min()), cex,
+                         closed.final(pool.bound))
     coefficients = rooted.coefficients
     undecided = False
     while True:
         open_mask = pool.bound <= SAFE_TOLERANCE
+        closed.add(pool.bound[~open_mask])
         pool = pool.select(open_mask.nonzero().flatten())
         coefficients = {p: c[open_mask] for p, c in coefficients.items()}
         if len(pool) == 0:
             if undecided:
-                return BabResult("unknown", "undecided", explored, -math.inf)
-            return BabResult("verified", "proved", explored, math.inf)
+                return BabResult("unknown", "undecided", explored, -math.inf, None, closed.final(pool.bound))
+            return BabResult("verified", "proved", explored, math.inf, None, closed.final(pool.bound))
         if time.monotonic() > deadline:
-            return BabResult("unknown", "timeout", explored, float(pool.bound.min()))
+            return BabResult("unknown", "timeout", explored, float(pool.bound.min()), None, closed.final(pool.bound))
         if len(pool) > settings.max_domains:
-            return BabResult("unknown", "memory", explored, float(pool.bound.min()))
+            return BabResult("unknown", "memory", explored, float(pool.bound.min()), None, closed.final(pool.bound))
         # The worst subdomains first: they decide the outcome (and hide counterexamples).
         order = torch.argsort(pool.bound)
         take, rest = order[:per_step], order[per_step:]
@@ -112,7 +120,7 @@ def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: T
             verdict, x = decide_fixed_domain(root, parents, i)
             explored += 1
             if verdict == "violated":
-                return BabResult("falsified", "counterexample", explored, -math.inf, x)
+                return BabResult("falsified", "counterexample", explored, -math.inf, x, closed.final(pool.bound))
             undecided |= verdict == "undecided"
         keep = has.nonzero().flatten()
         if keep.numel() == 0:
@@ -126,10 +134,27 @@ def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: T
         if cex is None:
             cex = _attack_from_candidates(root, children, bounded.candidates, settings, deadline, attack_any)
         if cex is not None:
-            return BabResult("falsified", "counterexample", explored, -math.inf, cex)
+            return BabResult("falsified", "counterexample", explored, -math.inf, cex,
+                             closed.final(torch.cat([pool.bound, children.bound])))
         pool = Domains.concat([pool, children]) if len(pool) else children
         coefficients = {p: torch.cat([coefficients[p], bounded.coefficients[p]]) if len(coefficients[p])
                         else bounded.coefficients[p] for p in root.positions}
+
+
+class _Closed:
+    """The smallest bound among the subdomains closed so far (by their bound)."""
+
+    def __init__(self):
+        self.lowest = math.inf
+
+    def add(self, bounds: Tensor) -> None:
+        if bounds.numel():
+            self.lowest = min(self.lowest, float(bounds.min()))
+
+    def final(self, open_bounds: Tensor) -> Optional[float]:
+        """The smallest bound over every leaf: these open ones (D,) and the closed ones."""
+        lowest = min(self.lowest, float(open_bounds.min())) if open_bounds.numel() else self.lowest
+        return lowest if math.isfinite(lowest) else None
 
 
 def _counterexample(root: Root, doms: Domains, candidates: Tensor) -> Optional[Tensor]:

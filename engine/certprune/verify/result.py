@@ -18,10 +18,14 @@ class SampleResult:
     status: 'verified' (proven robust), 'falsified' (counterexample found), 'unknown'
     (neither, within the mode and time limit) or 'misclassified' (clean input wrong).
     decided_by: the step that settled it; 'timeout' when the time limit ended it.
-    margin_lower: min over the margins of the best proven lower bound (None if not bounded).
+    margin_lower: min over the margins of the best proven lower bound before branch and
+    bound, i.e. the root bound (None if not bounded).
     domains: branch-and-bound subdomains explored (0 without branch and bound).
     counterexample: (*input_shape) point in the box that is misclassified, or None.
     bab_seconds: the part of ``seconds`` spent in branch and bound (for domains per second).
+    final_margin_lower: branch and bound over ReLUs only: the smallest lower bound over its
+    subdomains (open, and closed by their bound) when it stopped, min over the margins; > 0
+    when verified, <= 0 when it stopped undecided. None for every other decider.
     """
 
     index: int
@@ -34,6 +38,7 @@ class SampleResult:
     domains: int = 0
     counterexample: Optional[Tensor] = None
     bab_seconds: float = 0.0
+    final_margin_lower: Optional[float] = None
 
     def to_event(self) -> dict:
         """The fields of a ``sample_verified`` event (the caller adds ``round``)."""
@@ -46,6 +51,7 @@ class SampleResult:
             "seconds": float(self.seconds),
             "marginLower": None if self.margin_lower is None else float(self.margin_lower),
             "domains": int(self.domains),
+            "finalMarginLower": None if self.final_margin_lower is None else float(self.final_margin_lower),
         }
 
 

@@ -50,7 +50,7 @@ def verify_sample(model: nn.Module, image: Tensor, label: int, eps: float, mode:
                          deadline, start=x, settings=settings)
     return SampleResult(index, int(label), predicted, outcome.status, outcome.decided_by,
                         time.monotonic() - started, outcome.margin_lower, outcome.domains, outcome.counterexample,
-                        outcome.bab_seconds)
+                        outcome.bab_seconds, outcome.final_margin_lower)
 
 
 def verify_samples(model: nn.Module, images: Tensor, labels: Tensor, eps: float, mode: str = "bab",
