@@ -9,7 +9,9 @@ import "../views.css";
 export const metadata: Metadata = { title: "Compare runs · CertPrune" };
 
 export default async function Page({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const { runIds, state } = parseCompareQuery(await searchParams);
+  const query = await searchParams;
+  const { runIds, state } = parseCompareQuery(query);
+  const basis = query.x === "all" || query.x === "channels" ? query.x : "scope";
   // Rendered with the data for a signed-in researcher: no loading round trip.
   const me = await currentMe();
   const initialData = me.user && runIds.length ? compareRuns(getServices(), runIds) : null;
@@ -19,7 +21,7 @@ export default async function Page({ searchParams }: { searchParams: Promise<Rec
         <h1>Compare runs</h1>
         <span className="sub">pruning methods against certified robustness</span>
       </div>
-      <ComparePage key={runIds.join(",")} runIds={runIds} initialState={state} initialData={initialData} />
+      <ComparePage key={runIds.join(",")} runIds={runIds} initialState={state} initialData={initialData} initialBasis={basis} />
     </>
   );
 }

@@ -53,7 +53,13 @@ export function ChartFrame(props: {
     if (shown || !body.current) return;
     const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setShown(true), { rootMargin: "300px" });
     observer.observe(body.current);
-    return () => observer.disconnect();
+    // Printing shows every chart, scrolled to or not.
+    const print = () => setShown(true);
+    window.addEventListener("beforeprint", print);
+    return () => {
+      observer.disconnect();
+      window.removeEventListener("beforeprint", print);
+    };
   }, [shown]);
   const dataAttributes = Object.fromEntries(Object.entries(data).map(([k, v]) => [`data-${k}`, String(v)]));
 

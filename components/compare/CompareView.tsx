@@ -6,14 +6,18 @@
  */
 import { useCallback, useMemo, useRef, type ReactNode } from "react";
 import type { CompareResult } from "@/lib/compare/api";
-import { roundsRecords, tableRecords } from "@/lib/compare/export";
+import { pairedRecords, roundsRecords, tableRecords } from "@/lib/compare/export";
+import { pairedComparisons } from "@/lib/compare/paired";
+import { basesOf, type SparsityBasis } from "@/lib/sparsity";
 import { aggregateSeries } from "@/lib/compare/series";
 import { tableRows } from "@/lib/compare/tableOne";
 import { toCsv } from "@/lib/csv";
 import { COMPARE_METRICS, type CompareMetric, type CompareViewState } from "@/lib/viewState";
 import Link from "next/link";
 import { ProgressBar, StatusBadge } from "../StatusBadge";
-import { AccuracyChart } from "./AccuracyChart";
+import { AccuracyChart, BasisSelect } from "./AccuracyChart";
+import { HowToRead } from "./HowToRead";
+import { PairedTable } from "./PairedTable";
 import { download, slug } from "./download";
 import { LayerChart } from "./LayerChart";
 import { METRICS } from "./metrics";
@@ -22,16 +26,21 @@ import { SettingsDiff } from "./SettingsDiff";
 import { TableOne } from "./TableOne";
 import { VerifyTimeChart } from "./VerifyTimeChart";
 
-export function CompareView({ result, state, onState, title, toolbar, showBundles = false }: {
+export function CompareView({ result, state, onState, title, toolbar, showBundles = false, basis = "scope", onBasis }: {
   result: CompareResult;
   state: CompareViewState;
   onState?: (next: CompareViewState) => void;
+  /** What the chart's x axis counts (lib/sparsity), and how to change it (absent: fixed). */
+  basis?: SparsityBasis;
+  onBasis?: (basis: SparsityBasis) => void;
   title: string;
   toolbar?: ReactNode;
   showBundles?: boolean;
 }) {
   const series = useMemo(() => aggregateSeries(result.runs), [result]);
   const rows = useMemo(() => tableRows(series), [series]);
+  const paired = useMemo(() => pairedComparisons(series, result.runs), [series, result]);
+  const bases = useMemo(() => basesOf(result.runs.flatMap((r) => r.rounds)), [result]);
   const bundles = useMemo(() => {
     if (!showBundles) return undefined;
     const map = new Map<string, { runId: string; round: number }>();
@@ -59,12 +68,15 @@ export function CompareView({ result, state, onState, title, toolbar, showBundle
   const regimes = [...new Set(result.runs.map((r) => r.config.training.regime))];
 
   const metricSelect = (
+    <>
+    <BasisSelect value={basis} onChange={onBasis} available={bases} />{" "}
     <label className="count">
       Metric{" "}
       <select className="inline-select" value={state.metric} disabled={!set} onChange={(e) => set?.({ metric: e.target.value as CompareMetric })} aria-label="Metric">
         {COMPARE_METRICS.map((m) => <option key={m} value={m}>{METRICS[m].title}</option>)}
       </select>
     </label>
+    </>
   );
 
   return (
@@ -87,6 +99,9 @@ export function CompareView({ result, state, onState, title, toolbar, showBundle
           <span className="count">Per round</span>
           <button type="button" className="secondary small" onClick={() => download(`${file}-rounds.csv`, toCsv(roundsRecords(series)), "text/csv")}>CSV</button>
           <button type="button" className="secondary small" onClick={() => download(`${file}-rounds.json`, JSON.stringify({ runs: result.runs, series: roundsRecords(series) }, null, 2), "application/json")}>JSON</button>
+          <span className="count">Paired tests</span>
+          <button type="button" className="secondary small" data-testid="paired-csv" onClick={() => download(`${file}-paired.csv`, toCsv(pairedRecords(paired)), "text/csv")}>CSV</button>
+          <button type="button" className="secondary small" onClick={() => download(`${file}-paired.json`, JSON.stringify(pairedRecords(paired), null, 2), "application/json")}>JSON</button>
         </div>
         {toolbar}
       </div>
@@ -94,10 +109,15 @@ export function CompareView({ result, state, onState, title, toolbar, showBundle
         <div className="panel empty">None of these runs exists any more.</div>
       ) : (
         <div className="compare-grid">
-          <AccuracyChart series={series} waiting={result.runs.some((r) => r.status === "running" || r.status === "queued")} metric={state.metric} hidden={state.hidden} onToggle={set && toggleSeries} controls={metricSelect} />
+          <HowToRead samples={result.runs.map((r) => r.config.verification.samples)} seeds={series.map((s) => s.seeds.length)} />
+          <AccuracyChart series={series} waiting={result.runs.some((r) => r.status === "running" || r.status === "queued")} metric={state.metric} hidden={state.hidden} onToggle={set && toggleSeries} controls={metricSelect} basis={bases.includes(basis) ? basis : "scope"} />
           <section className="panel wide" aria-labelledby="table-one-title" style={{ marginBottom: 0 }}>
             <h2 id="table-one-title">Best round per method (the paper&apos;s Table I)</h2>
             <TableOne rows={visibleRows} series={series} bundles={bundles} />
+          </section>
+          <section className="panel wide" aria-labelledby="paired-title" style={{ marginBottom: 0 }}>
+            <h2 id="paired-title">Paired comparisons on the same samples</h2>
+            <PairedTable rows={paired.filter((r) => !state.hidden.some((h) => r.a.startsWith(`${h} `) || r.b.startsWith(`${h} `)))} />
           </section>
           <OutcomeBars series={series} hidden={state.hidden} />
           <VerifyTimeChart series={series} hidden={state.hidden} />

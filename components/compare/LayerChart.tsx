@@ -42,7 +42,6 @@ export const LayerChart = memo(function LayerChart({ series, hidden, layer, onLa
       units="y: % of the layer's weights kept; x: pruning round"
       legend={visible.map((s) => ({ label: s.label, color: s.color }))}
       testId="layer-chart"
-      lazy={{ height: 280 }}
       empty={all.length === 0}
       controls={names.length ? select : undefined}
       data={{ layer: chosen ?? "", points: all.length }}

@@ -80,7 +80,6 @@ export const OutcomeBars = memo(function OutcomeBars({ series, hidden }: { serie
       legend={OUTCOMES.map((o) => ({ label: o, color: OUTCOME_COLORS[o] }))}
       testId="outcome-chart"
       empty={visible.length === 0}
-      lazy={{ height: Math.ceil(visible.length / 3) * 180 }}
       className="wide"
       data={{ bars }}
       caption="Hover a bar for its figures. Paler bars are rounds still being verified (the samples decided so far)."

@@ -33,7 +33,6 @@ export const VerifyTimeChart = memo(function VerifyTimeChart({ series, hidden }:
       units="y: mean seconds per verification sample (log scale); x: remaining weights (log scale)"
       legend={visible.map((s) => ({ label: s.label, color: s.color }))}
       testId="time-chart"
-      lazy={{ height: 280 }}
       empty={all.length === 0}
       data={{ points: all.length }}
     >

@@ -10,6 +10,7 @@ import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxi
 import { AuditSummary } from "@/components/audit/AuditSummary";
 import { ChartFrame } from "@/components/charts/ChartFrame";
 import { pct, sentence } from "@/lib/format";
+import { remainingLabel, SPARSITY_LABELS } from "@/lib/sparsity";
 import { useTRPC } from "@/lib/trpc/react";
 import styles from "./inspect.module.css";
 
@@ -49,6 +50,7 @@ export function ModelInspector({ runId, round, token, sharedComparison }: { runI
     );
   }
   const { inspection: m, engineLayers, rounds, label } = query.data;
+  const engineSparsity = (query.data as { engineSparsity?: Parameters<typeof remainingLabel>[0] | null }).engineSparsity ?? null;
   const engineByName = new Map((engineLayers ?? []).map((l) => [l.name, l]));
   const compared = m.layers.map((l) => ({ ...l, check: engineLayers ? comparison(l, engineByName.get(l.name)) : null }));
   const mismatches = compared.filter((l) => l.check && !l.check.ok).length;
@@ -75,8 +77,17 @@ export function ModelInspector({ runId, round, token, sharedComparison }: { runI
         <div className="stat"><div className="name">input</div><div className={styles.mono}>{m.input?.name} {shape(m.input?.shape)}</div></div>
         <div className="stat"><div className="name">output</div><div className={styles.mono}>{m.output?.name} {shape(m.output?.shape)}</div></div>
         <div className="stat"><div className="name">parameters</div><div data-testid="total-parameters">{n(m.totals.parameters)}</div></div>
-        <div className="stat"><div className="name">weights left</div><div>{n(m.totals.remainingWeights)} / {n(m.totals.weights)}</div></div>
-        <div className="stat"><div className="name">sparsity</div><div data-testid="total-sparsity">{pct(m.totals.sparsity)}</div></div>
+        <div className="stat" title={SPARSITY_LABELS.all.help}>
+          <div className="name">remaining {SPARSITY_LABELS.all.short} (in the file)</div>
+          <div data-testid="total-remaining">{m.totals.weights ? `${((100 * m.totals.remainingWeights) / m.totals.weights).toPrecision(3)}%` : "–"} <span className="muted">({n(m.totals.remainingWeights)} / {n(m.totals.weights)})</span></div>
+        </div>
+        <div className="stat"><div className="name">sparsity (zero weights, {SPARSITY_LABELS.all.short})</div><div data-testid="total-sparsity">{pct(m.totals.sparsity)}</div></div>
+        {engineSparsity && (
+          <div className="stat" title={`${SPARSITY_LABELS.scope.help} The run page, charts and Table I show both.`}>
+            <div className="name">engine reported</div>
+            <div data-testid="engine-sparsity">{remainingLabel(engineSparsity, "scope")}; {remainingLabel(engineSparsity, "all")}</div>
+          </div>
+        )}
         <div className="stat"><div className="name">format</div><div>ONNX IR {m.irVersion}, opset {m.opset ?? "?"}{m.producer ? `, by ${m.producer}` : ""}</div></div>
       </div>
       {engineLayers && (
@@ -91,7 +102,7 @@ export function ModelInspector({ runId, round, token, sharedComparison }: { runI
           <thead>
             <tr>
               <th>layer</th><th>operator</th><th>weight shape</th><th className="num">parameters</th>
-              <th className="num">weights left</th><th className="num">sparsity</th><th className="num">channels left</th>
+              <th className="num">weights left</th><th className="num" title="zero weights of this layer">sparsity</th><th className="num">channels left</th>
               {engineLayers && <th>engine</th>}
             </tr>
           </thead>

@@ -12,6 +12,7 @@ import { histogramBins } from "@/lib/run/selectors";
 import { AXIS_TICK, COLORS } from "./palette";
 import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
 import styles from "./run.module.css";
+import { PairsNote, PerNeuronChart, PerSampleStats } from "./StabilityStats";
 
 const share = (n: number, of: number) => (of ? (100 * n) / of : 0);
 
@@ -73,12 +74,12 @@ export function NeuronStability(props: {
           level={3}
           data={{ round: current.round }}
         >
-          <p className="muted">Share of each layer&apos;s neurons; bounds at ε = {current.eps.toPrecision(3)}{hasCrown ? "; upper bar IBP, lower bar CROWN" : ", by IBP"}.</p>
+          <p className="muted">Share of each layer&apos;s neuron × sample pairs (each neuron once per sample); bounds at ε = {current.eps.toPrecision(3)}{hasCrown ? "; upper bar IBP, lower bar CROWN" : ", by IBP"}.</p>
           <div style={{ width: "100%", height: 70 + layers.length * (hasCrown ? 56 : 34) }}>
             <ResponsiveContainer>
               <BarChart data={bars} layout="vertical" margin={{ top: 4, right: 16, bottom: 8, left: 4 }} barGap={2}>
                 <CartesianGrid strokeDasharray="3 3" stroke={COLORS.grid} horizontal={false} />
-                <XAxis type="number" domain={[0, 100]} unit="%" tick={AXIS_TICK} height={40} label={{ value: "share of the layer's ReLUs (%)", position: "insideBottom", offset: -2, fontSize: 12 }} />
+                <XAxis type="number" domain={[0, 100]} unit="%" tick={AXIS_TICK} height={40} label={{ value: "share of the layer's neuron × sample pairs (%)", position: "insideBottom", offset: -2, fontSize: 12 }} />
                 <YAxis type="category" dataKey="layer" tick={AXIS_TICK} width={90} />
                 <Tooltip formatter={(v) => (typeof v === "number" ? `${v.toFixed(1)}%` : "–")} />
                 <Bar dataKey="ibpActive" name="IBP stable active" stackId="ibp" fill={COLORS.active} isAnimationActive={false} />
@@ -95,7 +96,7 @@ export function NeuronStability(props: {
           <ChartFrame
             title={`Bound histograms, round ${current.round}`}
             filename={`${filename}-round${current.round}-${layer.name}`}
-            legend={[{ label: "neurons per bin", color: COLORS.standard }, { label: "unstable neurons per bin of −l·u", color: COLORS.unstable }]}
+            legend={[{ label: "neuron × sample pairs per bin", color: COLORS.standard }, { label: "unstable pairs per bin of −l·u", color: COLORS.unstable }]}
             testId="histogram-chart"
             level={3}
             data={{ round: current.round, layer: layer.name, total: layer.histograms.lower.counts.reduce((a, b) => a + b, 0) }}
@@ -103,7 +104,7 @@ export function NeuronStability(props: {
               <span className={styles.select}>
                 <label htmlFor={layerId}>Layer</label>
                 <select id={layerId} value={layer.name} onChange={(e) => setLayerName(e.target.value)} data-testid="stability-layer">
-                  {layers.map((l) => <option key={l.name} value={l.name}>{l.name} ({l.neurons} neurons)</option>)}
+                  {layers.map((l) => <option key={l.name} value={l.name}>{l.name} ({l.units != null ? `${l.units} neurons` : `${l.neurons} neuron × sample pairs`})</option>)}
                 </select>
               </span>
             }
@@ -118,10 +119,11 @@ export function NeuronStability(props: {
       </div>
       <div className={styles.tableScroll}>
         <table data-testid="stability-table">
-          <caption className="muted">Round {current.round}: ReLUs by stability (IBP{hasCrown ? " / CROWN" : ""})</caption>
+          <caption className="muted">Round {current.round}: ReLUs by stability (IBP{hasCrown ? " / CROWN" : ""}), counted over neuron × sample pairs</caption>
           <thead>
             <tr>
-              <th>layer</th><th className="num">neurons</th>
+              <th>layer</th><th className="num" title="neurons in the layer">neurons</th><th className="num" title="neurons × samples: what active / inactive / unstable count">neuron × sample pairs</th>
+              <th className="num" title="neurons unstable (IBP) on at least one sample">unstable neurons</th>
               <th className="num">active</th><th className="num">inactive</th><th className="num">unstable</th>
               <th className="num">instability Σ −l·u</th>
             </tr>
@@ -130,7 +132,9 @@ export function NeuronStability(props: {
             {layers.map((l) => (
               <tr key={l.name} data-layer={l.name}>
                 <td>{l.name}</td>
+                <td className="num">{l.units ?? "not recorded"}</td>
                 <td className="num">{l.neurons}</td>
+                <td className="num">{l.unstableUnits ?? "not recorded"}</td>
                 <td className="num">{pair(l, "active")}</td>
                 <td className="num">{pair(l, "inactive")}</td>
                 <td className="num" data-testid="unstable-count">{pair(l, "unstable")}</td>
@@ -140,6 +144,9 @@ export function NeuronStability(props: {
           </tbody>
         </table>
       </div>
+      <PairsNote stability={current} />
+      <PerSampleStats stability={current} />
+      {layer && <PerNeuronChart layer={layer} filename={`${filename}-round${current.round}`} />}
     </div>
   );
 }
@@ -163,13 +170,13 @@ function Histogram({ layer, which, axis, color }: { layer: StabilityLayer; which
             <CartesianGrid strokeDasharray="3 3" stroke={COLORS.grid} vertical={false} />
             <XAxis dataKey="label" tick={{ ...AXIS_TICK, fontSize: 10 }} interval="preserveStartEnd" minTickGap={8} height={40}
               label={{ value: axis, position: "insideBottom", offset: -2, fontSize: 11 }} />
-            <YAxis allowDecimals={false} tick={AXIS_TICK} width={44} label={{ value: "neurons", angle: -90, position: "insideLeft", offset: 10, fontSize: 11, style: { textAnchor: "middle" } }} />
+            <YAxis allowDecimals={false} tick={AXIS_TICK} width={44} label={{ value: "neuron × sample pairs", angle: -90, position: "insideLeft", offset: 10, fontSize: 11, style: { textAnchor: "middle" } }} />
             <Tooltip
               labelFormatter={(_, p) => {
                 const b = p?.[0]?.payload;
                 return b ? `[${b.from.toPrecision(3)}, ${b.to.toPrecision(3)})` : "";
               }}
-              formatter={(v) => [String(v), "neurons"]}
+              formatter={(v) => [String(v), "neuron × sample pairs"]}
             />
             <Bar dataKey="count" name="neurons" fill={color} isAnimationActive={false} />
           </BarChart>

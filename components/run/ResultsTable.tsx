@@ -1,15 +1,23 @@
 "use client";
-/** One row per finished round: the numbers behind every curve, best round marked. */
+/**
+ * One row per finished round: the numbers behind every curve, each accuracy with its 95%
+ * interval, the remaining fraction of the pruned layers and of all weights, and the
+ * engine's best round marked (with the rounds it could not tell apart from it).
+ */
+import { intervalText } from "@/lib/accuracy";
 import { num, pct, secs } from "@/lib/format";
 import type { RunView } from "@/lib/run/fold";
-import { bestRound, roundRows } from "@/lib/run/selectors";
+import { bestRoundInfo, roundRows } from "@/lib/run/selectors";
+import { remainingText, SPARSITY_LABELS } from "@/lib/sparsity";
 import styles from "./run.module.css";
 
 const ratio = (x: number) => `${(x * 100).toPrecision(3)}%`;
 
 export function ResultsTable({ view, runningRound }: { view: RunView; runningRound: number | null }) {
   const rows = roundRows(view);
-  const best = bestRound(view)?.round ?? null;
+  const info = bestRoundInfo(view);
+  const best = info?.round ?? null;
+  const ci = (lo: number | null, hi: number | null) => (lo == null || hi == null ? "–" : intervalText({ lo, hi }));
   if (rows.length === 0) {
     return <div className="empty">Waiting for round 0 (the dense network) to finish{runningRound != null ? "…" : "."}</div>;
   }
@@ -19,11 +27,15 @@ export function ResultsTable({ view, runningRound }: { view: RunView; runningRou
         <thead>
           <tr>
             <th className="num">round</th>
-            <th className="num" title="remaining weights of the prunable layers">remaining</th>
+            <th className="num" title={SPARSITY_LABELS.scope.help}>remaining {SPARSITY_LABELS.scope.short}</th>
+            <th className="num" title={SPARSITY_LABELS.all.help}>remaining {SPARSITY_LABELS.all.short}</th>
             <th className="num" title="remaining convolution channels / all">channels</th>
             <th className="num">standard acc.</th>
+            <th className="num" title={`95% Wilson interval over the ${rows[0].evaluationImages ?? "?"} evaluation images`}>95% CI</th>
             <th className="num" title="accuracy under the PGD attack">PGD acc.</th>
+            <th className="num" title={`95% Wilson interval over the ${rows[0].evaluationImages ?? "?"} evaluation images`}>95% CI</th>
             <th className="num">verified acc.</th>
+            <th className="num" title="95% Wilson interval over the verification samples">95% CI</th>
             <th className="num" title="samples proven robust">verified</th>
             <th className="num" title="samples with an adversarial example">falsified</th>
             <th className="num" title="undecided before the timeout">unknown</th>
@@ -37,12 +49,16 @@ export function ResultsTable({ view, runningRound }: { view: RunView; runningRou
         <tbody>
           {rows.map((r) => (
             <tr key={r.round} data-round={r.round} className={r.round === best ? styles.best : undefined}>
-              <td className="num">{r.round}{r.round === best ? <span title="best verified accuracy" aria-label="best round"> ★</span> : null}</td>
+              <td className="num">{r.round}{r.round === best ? <span title={info?.source === "engine" ? "best round (the engine's: most verified samples, earliest on ties)" : "best so far (the run has not finished)"} aria-label="best round"> ★</span> : null}</td>
               <td className="num" data-col="remainingRatio">{ratio(r.remainingRatio)}</td>
+              <td className="num" data-col="remainingOfAllWeights">{remainingText(r.remainingOfAllWeights)}</td>
               <td className="num" data-col="channels">{r.channels ? `${r.remainingChannels} / ${r.channels}` : "–"}</td>
               <td className="num" data-col="standardAccuracy">{pct(r.standardAccuracy)}</td>
+              <td className="num muted" data-col="standardCi">{ci(r.standardLo, r.standardHi)}</td>
               <td className="num" data-col="adversarialAccuracy">{pct(r.adversarialAccuracy)}</td>
+              <td className="num muted" data-col="adversarialCi">{ci(r.adversarialLo, r.adversarialHi)}</td>
               <td className="num" data-col="verifiedAccuracy"><strong>{pct(r.verifiedAccuracy)}</strong></td>
+              <td className="num muted" data-col="verifiedCi">{ci(r.verifiedLo, r.verifiedHi)}</td>
               <td className="num" data-col="verified">{r.verified}</td>
               <td className="num" data-col="falsified">{r.falsified}</td>
               <td className="num" data-col="unknown">{r.unknown}</td>
@@ -55,6 +71,17 @@ export function ResultsTable({ view, runningRound }: { view: RunView; runningRou
           ))}
         </tbody>
       </table>
+      {info && (
+        <p className="muted" data-testid="best-round-note">
+          ★ Round {info.round}: {info.source === "engine" ? <span title={info.rule ?? undefined}>the engine&apos;s best round</span> : "best so far (the engine decides when the run finishes)"}.{" "}
+          {info.source !== "engine" ? "" : info.indistinguishable == null
+            ? "Rounds within noise of it: not recorded by this run's engine."
+            : info.indistinguishable.filter((k) => k !== info.round).length
+              ? `Not distinguishable from round${info.indistinguishable.filter((k) => k !== info.round).length > 1 ? "s" : ""} ${info.indistinguishable.filter((k) => k !== info.round).join(", ")} (paired McNemar test on the same samples, p ≥ 0.05).`
+              : "Every other round differs significantly from it (paired McNemar test, p < 0.05)."}
+          {" "}Intervals are 95% Wilson intervals of the counts.
+        </p>
+      )}
     </div>
   );
 }

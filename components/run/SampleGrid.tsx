@@ -2,12 +2,16 @@
 /**
  * The verification samples of a round, one cell per sample coloured by outcome, with
  * each one's time. Keyboard: Tab into the grid, arrows / Home / End move between cells;
- * the focused or hovered cell's details are read out below the grid.
+ * the focused or hovered cell's details are read out below the grid: its final status,
+ * what decided it, and, labelled, the root margin bound and the bound at which branch and
+ * bound closed (the root bound of a sample BaB verifies is negative: no contradiction).
  */
 import { useRef, useState, type KeyboardEvent } from "react";
+import { intervalText } from "@/lib/accuracy";
 import { pct } from "@/lib/format";
+import { wilson } from "@/lib/stats";
 import type { RunConfig, SampleStatus } from "@/lib/protocol";
-import type { RunView } from "@/lib/run/fold";
+import type { RunView, SampleResult } from "@/lib/run/fold";
 import { sampleCounts, sampleGrid, type SampleCell } from "@/lib/run/selectors";
 import { COLORS } from "./palette";
 import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
@@ -26,9 +30,22 @@ const MEANING: Record<SampleStatus | "pending", string> = {
 function describe(cell: SampleCell, round: number): string {
   const r = cell.result;
   if (!r) return `Sample ${cell.index}, round ${round}: not verified yet`;
-  const margin = r.marginLower == null ? "" : `, margin lower bound ${r.marginLower.toPrecision(3)}`;
-  const domains = r.domains > 1 ? `, ${r.domains} branch-and-bound domains` : "";
-  return `Sample ${r.index}, round ${round}: ${r.status} by ${r.decidedBy} in ${r.seconds.toFixed(2)} s (label ${r.label}, predicted ${r.predicted}${margin}${domains})`;
+  return `Sample ${r.index}, round ${round}: ${r.status} by ${r.decidedBy} in ${r.seconds.toFixed(2)} s (label ${r.label}, predicted ${r.predicted}${bounds(r)})`;
+}
+
+const signed = (x: number) => (x > 0 ? `+${x.toPrecision(3)}` : x.toPrecision(3));
+
+/**
+ * The margin bounds, each labelled: the root bound (before any branching: negative even
+ * for a sample branch and bound then verifies) and the bound at which branch and bound closed.
+ */
+function bounds(r: SampleResult): string {
+  const parts: string[] = [];
+  if (r.marginLower != null) parts.push(`root bound (before branching) ${signed(r.marginLower)}`);
+  if (r.finalMarginLower != null) parts.push(`bound when branch and bound closed ${signed(r.finalMarginLower)}`);
+  else if (r.decidedBy === "bab" && r.finalMarginLower === undefined) parts.push("closing bound: not recorded");
+  if (r.domains > 1) parts.push(`${r.domains} branch-and-bound domains`);
+  return parts.length ? `; ${parts.join(", ")}` : "";
 }
 
 export function SampleGrid({ view, config, ratios, round: control }: {
@@ -78,7 +95,7 @@ export function SampleGrid({ view, config, ratios, round: control }: {
         <span className="muted">
           {counts.pending ? `${cells.length - counts.pending} of ${cells.length} verified so far` : `${cells.length} samples`}
           {meanTime != null ? ` · mean ${meanTime.toFixed(2)} s per sample` : ""}
-          {finished?.verifiedAccuracy != null ? ` · verified accuracy ${pct(finished.verifiedAccuracy)}` : ""}
+          {finished?.verifiedAccuracy != null ? ` · verified accuracy ${pct(finished.verifiedAccuracy)} ${intervalText(wilson(finished.verified, finished.samples))} (95% Wilson)` : ""}
         </span>
       </div>
       <ul className={styles.sampleLegend} aria-label="Sample outcomes">

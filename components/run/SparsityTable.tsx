@@ -1,6 +1,10 @@
 "use client";
-/** Per-layer sparsity of a finished round: remaining weights and channels, layer by layer. */
+/**
+ * Per-layer sparsity of a finished round: remaining weights and channels, layer by layer,
+ * under the round's totals, each labelled with what it counts (lib/sparsity).
+ */
 import { pct } from "@/lib/format";
+import { remainingLabel, shareOf } from "@/lib/sparsity";
 import type { RoundFinished } from "@/lib/run/fold";
 import { RoundSelect, useRoundChoice, type RoundControl } from "./RoundSelect";
 import styles from "./run.module.css";
@@ -19,6 +23,13 @@ export function SparsityTable({ results, ratios, round: control }: { results: Ro
         <RoundSelect label="Round" rounds={rounds} value={round} onChange={setRound} ratios={ratios} testId="sparsity-round" />
         <span className="muted">{left.toLocaleString("en")} of {total.toLocaleString("en")} weights left in these layers</span>
       </div>
+      <p className="muted" data-testid="sparsity-totals">
+        Remaining: <strong>{remainingLabel(current, "scope")}</strong>
+        {shareOf(current, "scope") ? ` (${shareOf(current, "scope")!.remaining.toLocaleString("en")} / ${shareOf(current, "scope")!.total.toLocaleString("en")})` : ""}
+        {" · "}<strong>{remainingLabel(current, "all")}</strong>
+        {shareOf(current, "all") ? ` (${shareOf(current, "all")!.remaining.toLocaleString("en")} / ${shareOf(current, "all")!.total.toLocaleString("en")})` : ""}
+        {shareOf(current, "channels") ? <>{" · "}<strong>{remainingLabel(current, "channels")}</strong></> : null}
+      </p>
       <div className={styles.tableScroll}>
         <table data-testid="sparsity-table">
           <thead>

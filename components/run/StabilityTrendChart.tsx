@@ -1,5 +1,5 @@
 "use client";
-/** Unstable-neuron ratio (IBP bounds at the verification eps) and instability, round by round. */
+/** Unstable ratio (IBP bounds at the verification eps; a share of neuron × sample pairs) and instability, round by round. */
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { ChartFrame, type LegendEntry } from "@/components/charts/ChartFrame";
 import type { CurvePoint } from "@/lib/run/selectors";
@@ -15,7 +15,7 @@ export function StabilityTrendChart({ curve, verifying, filename }: { curve: Cur
       instability: p.instability,
     }));
   const legend: LegendEntry[] = [
-    { label: "unstable neurons (% of ReLUs, left)", color: COLORS.unstable },
+    { label: "unstable (% of neuron × sample pairs, IBP, left)", color: COLORS.unstable },
     { label: "instability Σ −l·u (right)", color: COLORS.instability, dashed: true },
   ];
   const empty = !verifying
@@ -29,7 +29,7 @@ export function StabilityTrendChart({ curve, verifying, filename }: { curve: Cur
             <CartesianGrid strokeDasharray="3 3" stroke={COLORS.grid} />
             <XAxis dataKey="round" type="number" domain={["dataMin", "dataMax"]} allowDecimals={false} tick={AXIS_TICK} height={40} padding={{ left: 12, right: 12 }}
               label={{ value: "pruning round (0 = dense)", position: "insideBottom", offset: -2, fontSize: 12 }} />
-            <YAxis yAxisId="ratio" unit="%" domain={[0, "auto"]} tick={AXIS_TICK} width={56} label={{ value: "unstable ReLUs (%)", angle: -90, position: "insideLeft", offset: 8, fontSize: 12, style: { textAnchor: "middle" } }} />
+            <YAxis yAxisId="ratio" unit="%" domain={[0, "auto"]} tick={AXIS_TICK} width={56} label={{ value: "unstable pairs (%)", angle: -90, position: "insideLeft", offset: 8, fontSize: 12, style: { textAnchor: "middle" } }} />
             <YAxis yAxisId="inst" orientation="right" domain={[0, "auto"]} tick={AXIS_TICK} width={64} tickFormatter={(v: number) => (v >= 1000 ? v.toExponential(1) : String(+v.toPrecision(3)))}
               label={{ value: "instability Σ −l·u", angle: 90, position: "insideRight", offset: 4, fontSize: 12, style: { textAnchor: "middle" } }} />
             <Tooltip

@@ -29,6 +29,36 @@ export const OUTCOMES = ["verified", "falsified", "unknown", "misclassified"] as
 export type Outcome = (typeof OUTCOMES)[number];
 export type OutcomeCounts = Record<Outcome, number>;
 
+/**
+ * The engine's best round of a run (one rule, decided by the engine: the most verified
+ * samples, ties to the earliest round), from its `finished` event; before a run finishes
+ * (or for runs stored before the engine said so) the server's summary of the rounds so far.
+ */
+export interface BestRound {
+  round: number;
+  verifiedAccuracy: number | null;
+  /** The rule in the engine's words; null when the engine did not state it. */
+  rule: string | null;
+  /** Rounds not significantly different from the best (McNemar, p >= 0.05); null: not recorded. */
+  indistinguishable: number[] | null;
+  /** "engine": its finished event; "summary": the leader so far, the run has not finished. */
+  source: "engine" | "summary";
+}
+
+/** Per-sample verdict characters of a round's verification, indexed by sample. */
+export const VERDICT_CHARS = { verified: "v", falsified: "f", unknown: "u", misclassified: "m" } as const;
+/** A sample the round has no verdict for. */
+export const NO_VERDICT = ".";
+
+/**
+ * The per-sample verdicts of one round, one character per sample index (VERDICT_CHARS,
+ * "." for none): "vvfum.v". For paired tests between rounds on the same samples.
+ */
+export interface RoundVerdicts {
+  round: number;
+  verdicts: string;
+}
+
 /** What results.compare returns for one run. */
 export interface CompareRun {
   id: string;
@@ -42,6 +72,10 @@ export interface CompareRun {
   rounds: RoundResult[];
   /** Outcome counts of the rounds still being verified, from the per-sample events. */
   sampleOutcomes: ({ round: number } & OutcomeCounts)[];
+  /** The engine's best round (null: none yet, e.g. nothing verified). */
+  best?: BestRound | null;
+  /** Per-sample verdicts of round 0 and of the best round (what the paired tests need). */
+  verdicts?: RoundVerdicts[];
 }
 
 /** What results.compare returns (and a shared comparison shows). */

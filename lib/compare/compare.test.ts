@@ -19,8 +19,17 @@ function round(k: number, ratio: number, verified: number | null, standard: numb
   };
 }
 
-function run(id: string, config: RunConfigInput, rounds: RoundResult[]): CompareRun {
-  return { id, label: id, status: "finished", progress: 1, sweepId: null, config: RunConfig.parse(config), rounds, sampleOutcomes: [] };
+/**
+ * A finished run as results.compare reports it. Its best round plays the engine's part
+ * (the most verified samples, the earliest round on ties) unless `best` names one.
+ */
+function run(id: string, config: RunConfigInput, rounds: RoundResult[], best?: number): CompareRun {
+  const verified = rounds.filter((r) => r.verifiedAccuracy != null);
+  const engineBest = best ?? verified.reduce<RoundResult | null>((b, r) => (!b || r.verified > b.verified ? r : b), null)?.round;
+  return {
+    id, label: id, status: "finished", progress: 1, sweepId: null, config: RunConfig.parse(config), rounds, sampleOutcomes: [],
+    best: engineBest == null ? null : { round: engineBest, verifiedAccuracy: rounds.find((r) => r.round === engineBest)?.verifiedAccuracy ?? null, rule: "most verified; earliest on ties", indistinguishable: null, source: "engine" },
+  };
 }
 
 const imp = (seed: number, epochs = 2): RunConfigInput => ({ pruning: { method: "imp" }, training: { epochs }, seed });
@@ -47,8 +56,13 @@ describe("aggregating runs into series", () => {
     expect(series[0].color).not.toBe(impSeries.color);
   });
 
-  it("picks the sparser round when verified accuracy ties, and reports changes against round 0", () => {
-    const [s] = aggregateSeries([run("a", imp(0), [round(0, 1, 0.4, 0.9, 2), round(1, 0.8, 0.6, 0.85, 1.5), round(2, 0.64, 0.6, 0.8, 1)])]);
+  it("takes the engine's best round (never re-picks it), and reports changes against round 0", () => {
+    // Rounds 1 and 2 tie: the engine's rule gives the earliest; before issue #15 the compare page took the sparser.
+    const rounds = [round(0, 1, 0.4, 0.9, 2), round(1, 0.8, 0.6, 0.85, 1.5), round(2, 0.64, 0.6, 0.8, 1)];
+    const [tied] = aggregateSeries([run("a", imp(0), rounds)]);
+    expect(tied.best!.round).toBe(1);
+    // Whatever the engine decided is what the page shows.
+    const [s] = aggregateSeries([run("a", imp(0), rounds, 2)]);
     expect(s.best!.round).toBe(2);
     const [row] = tableRows([s]);
     expect(row.change.verified).toBeCloseTo(0.2, 12);

@@ -1,11 +1,17 @@
 /** Table I of a comparison: one row per series, from its aggregated rounds (./series). */
-import type { Series, SeriesPoint, Stat } from "./series";
+import type { SeedBest, Series, SeriesPoint, Stat } from "./series";
 
 export interface TableRow {
   label: string;
   color: string;
   seeds: number;
   best: SeriesPoint;
+  /** The engine's best round of each run (empty: none decided yet; `best` is then the last finished round). */
+  bestRounds: SeedBest[];
+  /** Runs disagree on their best round: `best` aggregates each run at its own. */
+  bestMixed: boolean;
+  /** Rounds within noise of the best, as the engine said, for every run (null: not recorded). */
+  indistinguishable: number[] | null;
   dense: SeriesPoint | null;
   /** best minus dense, in the metric's own unit (fractions; seconds). */
   change: { standard: number | null; adversarial: number | null; verified: number | null; seconds: number | null };
@@ -13,7 +19,14 @@ export interface TableRow {
 
 const diff = (a: Stat | null | undefined, b: Stat | null | undefined) => (a && b ? a.mean - b.mean : null);
 
-/** The paper's Table I: the best round of each series, with its change against round 0. */
+/** Rounds every run's engine called indistinguishable from its best (null when any run did not say). */
+function within(bests: SeedBest[]): number[] | null {
+  if (bests.length === 0 || bests.some((b) => b.indistinguishable == null)) return null;
+  const [first, ...rest] = bests.map((b) => b.indistinguishable!);
+  return first.filter((k) => rest.every((r) => r.includes(k))).sort((a, b) => a - b);
+}
+
+/** The paper's Table I: the best round of each series (the engine's), with its change against round 0. */
 export function tableRows(series: Series[]): TableRow[] {
   return series
     .filter((s) => s.best || s.points.some((p) => p.n > 0))
@@ -24,6 +37,9 @@ export function tableRows(series: Series[]): TableRow[] {
         color: s.color,
         seeds: s.seeds.length,
         best,
+        bestRounds: s.best ? s.bestRounds : [],
+        bestMixed: s.bestMixed,
+        indistinguishable: s.best ? within(s.bestRounds) : null,
         dense: s.dense,
         change: {
           standard: diff(best.standardAccuracy, s.dense?.standardAccuracy),

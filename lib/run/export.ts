@@ -2,15 +2,20 @@
 import { toCsv } from "../csv";
 import type { RunConfig } from "../protocol";
 import type { RunView, SampleResult } from "./fold";
-import { bestRound, roundRows, type RoundRow } from "./selectors";
+import { bestRound, bestRoundInfo, roundRows, type RoundRow } from "./selectors";
 
 const ROUND_COLUMNS: (keyof RoundRow)[] = [
   "round", "remainingRatio", "remainingChannelRatio", "channels", "remainingChannels", "standardAccuracy",
   "adversarialAccuracy", "verifiedAccuracy", "verified", "falsified", "unknown", "misclassified", "samples",
   "meanVerifySeconds", "unstableRatio", "instability", "seconds",
+  // Added for issue #15 (after the original columns, so that readers by position keep working):
+  // what each remaining fraction counts (remainingRatio is of the pruned layers), and 95% intervals.
+  "remainingOfAllWeights", "remainingOfChannels", "verifiedLo", "verifiedHi", "standardLo", "standardHi",
+  "adversarialLo", "adversarialHi", "evaluationImages",
 ];
+/** marginLower is the root bound (before branching); finalMarginLower the bound at which branch and bound closed. */
 const SAMPLE_COLUMNS: (keyof SampleResult)[] = [
-  "round", "index", "label", "predicted", "status", "decidedBy", "seconds", "marginLower", "domains",
+  "round", "index", "label", "predicted", "status", "decidedBy", "seconds", "marginLower", "domains", "finalMarginLower",
 ];
 
 /** The run page's exports end lines with "\n" (as they always have). */
@@ -40,6 +45,9 @@ export function resultsJson(view: RunView, run: { id: string; label: string; con
     config: run.config,
     bestRound: best?.round ?? null,
     bestVerifiedAccuracy: best?.verifiedAccuracy ?? null,
+    bestRoundSource: bestRoundInfo(view)?.source ?? null,
+    bestRoundRule: view.finished?.bestRoundRule ?? null,
+    indistinguishableRounds: view.finished?.indistinguishableRounds ?? null,
     rounds: roundRows(view).map((row, i) => ({
       ...row,
       layers: view.roundResults[i].layers,

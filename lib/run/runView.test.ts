@@ -174,13 +174,14 @@ describe("exports", () => {
     const rounds = roundsCsv(view).trim().split("\n").map((l) => l.split(","));
     expect(rounds[0]).toEqual(["round", "remainingRatio", "remainingChannelRatio", "channels", "remainingChannels", "standardAccuracy",
       "adversarialAccuracy", "verifiedAccuracy", "verified", "falsified", "unknown", "misclassified", "samples", "meanVerifySeconds",
-      "unstableRatio", "instability", "seconds"]);
+      "unstableRatio", "instability", "seconds",
+      "remainingOfAllWeights", "remainingOfChannels", "verifiedLo", "verifiedHi", "standardLo", "standardHi", "adversarialLo", "adversarialHi", "evaluationImages"]);
     expect(rounds).toHaveLength(4);
     expect(Number(rounds[2][7])).toBe(0.5);
     expect(Number(rounds[3][1])).toBeCloseTo(0.64, 12);
     const samples = samplesCsv(view).trim().split("\n").map((l) => l.split(","));
     expect(samples).toHaveLength(13);
-    expect(samples[1]).toEqual(["0", "0", "1", "1", "verified", "crown", "0.5", "0.25", "1"]);
+    expect(samples[1]).toEqual(["0", "0", "1", "1", "verified", "crown", "0.5", "0.25", "1", ""]);
     expect(samples[2][7]).toBe(""); // a missing margin is an empty cell
   });
 

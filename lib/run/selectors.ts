@@ -1,5 +1,8 @@
 /** Pure selectors on a run view: the rows, curves, grids and histograms the run page draws. */
+import { accuracyInterval, evaluationImages } from "../accuracy";
 import type { RunConfig, SampleStatus } from "../protocol";
+import { remainingOf } from "../sparsity";
+import { wilson } from "../stats";
 import type { RoundFinished, RunView, SampleResult } from "./fold";
 
 export interface RoundRow {
@@ -20,11 +23,28 @@ export interface RoundRow {
   unstableRatio: number | null;
   instability: number | null;
   seconds: number;
+  /** Remaining fraction of all weights / of the pruned layers' channels (lib/sparsity; null: not recorded). */
+  remainingOfAllWeights: number | null;
+  remainingOfChannels: number | null;
+  /** 95% Wilson intervals: verified of the samples, standard and adversarial of the evaluation images (null: unknown). */
+  verifiedLo: number | null;
+  verifiedHi: number | null;
+  standardLo: number | null;
+  standardHi: number | null;
+  adversarialLo: number | null;
+  adversarialHi: number | null;
+  /** Images standard and adversarial accuracy were measured on (lib/accuracy; null: unknown). */
+  evaluationImages: number | null;
 }
 
 /** One row per finished round: the results table, the curves and the round exports. */
 export function roundRows(view: RunView): RoundRow[] {
-  return view.roundResults.map((r) => ({
+  const images = evaluationImages(view.config);
+  return view.roundResults.map((r) => {
+    const verified = r.verifiedAccuracy == null ? null : wilson(r.verified, r.samples);
+    const standard = accuracyInterval(r.standardAccuracy, images);
+    const adversarial = accuracyInterval(r.adversarialAccuracy, images);
+    return {
     round: r.round,
     remainingRatio: r.remainingRatio,
     remainingChannelRatio: r.remainingChannelRatio,
@@ -42,16 +62,42 @@ export function roundRows(view: RunView): RoundRow[] {
     unstableRatio: r.unstableRatio,
     instability: r.instability,
     seconds: r.seconds,
-  }));
+    remainingOfAllWeights: remainingOf(r, "all"),
+    remainingOfChannels: remainingOf(r, "channels"),
+    verifiedLo: verified?.lo ?? null,
+    verifiedHi: verified?.hi ?? null,
+    standardLo: standard?.lo ?? null,
+    standardHi: standard?.hi ?? null,
+    adversarialLo: adversarial?.lo ?? null,
+    adversarialHi: adversarial?.hi ?? null,
+    evaluationImages: images,
+    };
+  });
 }
 
-/** The best finished round by verified accuracy (earliest on ties), or null. */
+/**
+ * The best round: the engine's (its `finished` event: the most verified samples, ties to
+ * the earliest round). Before the run finishes, the leader so far by the same rule
+ * (`bestRoundInfo` says which). Null when nothing is verified.
+ */
 export function bestRound(view: RunView): RoundFinished | null {
+  if (view.finished) {
+    const k = view.finished.bestRound;
+    return k == null ? null : (view.roundResults.find((r) => r.round === k) ?? null);
+  }
   let best: RoundFinished | null = null;
   for (const r of view.roundResults) {
     if (r.verifiedAccuracy != null && (best?.verifiedAccuracy == null || r.verifiedAccuracy > best.verifiedAccuracy)) best = r;
   }
   return best;
+}
+
+/** Where the best round comes from, and the rounds within noise of it (null: not recorded). */
+export function bestRoundInfo(view: RunView): { round: number; source: "engine" | "so far"; rule: string | null; indistinguishable: number[] | null } | null {
+  const best = bestRound(view);
+  if (!best) return null;
+  const f = view.finished;
+  return { round: best.round, source: f ? "engine" : "so far", rule: f?.bestRoundRule ?? null, indistinguishable: f?.indistinguishableRounds ?? null };
 }
 
 /** Rounds, ascending, that have at least one epoch / sample / stability event / finished result. */
@@ -95,11 +141,20 @@ export interface CurvePoint {
   unstableRatio: number | null;
   instability: number | null;
   meanVerifySeconds: number | null;
+  /** Remaining fraction of all weights / of channels (null: not recorded; remainingRatio is of the pruned layers). */
+  remainingOfAllWeights?: number | null;
+  remainingOfChannels?: number | null;
+  /** 95% Wilson intervals [lo, hi] of the accuracies (null: unknown). */
+  verifiedCi?: [number, number] | null;
+  standardCi?: [number, number] | null;
+  adversarialCi?: [number, number] | null;
 }
 
 /** Certified accuracy (and friends) against the remaining ratio, one point per finished round. */
 export function certifiedCurve(view: RunView): CurvePoint[] {
-  return view.roundResults.map((r) => ({
+  const rows = roundRows(view);
+  const pair = (lo: number | null, hi: number | null): [number, number] | null => (lo == null || hi == null ? null : [lo, hi]);
+  return view.roundResults.map((r, i) => ({
     round: r.round,
     remainingRatio: r.remainingRatio,
     verifiedAccuracy: r.verifiedAccuracy,
@@ -108,6 +163,11 @@ export function certifiedCurve(view: RunView): CurvePoint[] {
     unstableRatio: r.unstableRatio,
     instability: r.instability,
     meanVerifySeconds: r.meanVerifySeconds,
+    remainingOfAllWeights: rows[i].remainingOfAllWeights,
+    remainingOfChannels: rows[i].remainingOfChannels,
+    verifiedCi: pair(rows[i].verifiedLo, rows[i].verifiedHi),
+    standardCi: pair(rows[i].standardLo, rows[i].standardHi),
+    adversarialCi: pair(rows[i].adversarialLo, rows[i].adversarialHi),
   }));
 }
 

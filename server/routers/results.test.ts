@@ -41,6 +41,30 @@ describe("results.compare", () => {
     expect(aggregateSeries(result.runs).map((s) => s.label)).toEqual(["Random", "IMP"]);
   });
 
+  it("gives the engine's best round and the per-sample verdicts that the paired tests use", async () => {
+    services = testServices();
+    const caller = callerFor(services);
+    const verified: RunConfigInput = { ...pruned("imp"), verification: { mode: "crown", samples: 12, eps: 0.01, pgdSteps: 5, pgdRestarts: 1 } };
+    const a = await caller.runs.create({ config: verified });
+    await waitForStatus(services, a.id, ["finished", "failed"]);
+    const [run] = (await caller.results.compare({ runIds: [a.id] })).runs;
+    expect(run.status).toBe("finished");
+    const finished = services.runs.eventsAfter(a.id).map((e) => e.event).find((e) => e.type === "finished");
+    expect(finished && "bestRound" in finished).toBe(true);
+    const engineBest = (finished as { bestRound: number | null }).bestRound;
+    expect(run.best?.round ?? null).toBe(engineBest); // read, never re-picked
+    if (run.best) expect(run.best.source).toBe("engine");
+    // One verdict per sample for round 0 and the best round, agreeing with each round's counts.
+    for (const v of run.verdicts!) {
+      expect(v.verdicts).toHaveLength(12);
+      expect(v.verdicts).toMatch(/^[vfum]+$/);
+      const counts = run.rounds.find((r) => r.round === v.round)!;
+      expect([...v.verdicts].filter((c) => c === "v").length).toBe(counts.verified);
+      expect([...v.verdicts].filter((c) => c === "f").length).toBe(counts.falsified);
+    }
+    expect(run.verdicts!.map((v) => v.round)).toEqual([...new Set([0, ...(engineBest == null ? [] : [engineBest])])]);
+  });
+
   it("counts the samples of a round still verifying once each, with their latest outcome", async () => {
     services = testServices();
     // Two rounds finished; round 2 is being verified (its round_finished has not come).
