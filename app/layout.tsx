@@ -11,6 +11,7 @@ import "./globals.css";
 export const metadata: Metadata = {
   title: "CertPrune",
   description: "Prune neural networks round by round and watch their certified robustness.",
+  icons: { icon: "/favicon.svg" },
 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {

@@ -77,6 +77,8 @@ async function subscribe(dashboard: Dashboard, cookie: string, runId: string, si
         const id = field("id");
         const data = field("data");
         if (!id || !data) continue;
+        // Progress events are streamed under the last stored event's id, not stored: not counted.
+        if (JSON.parse(data).type === "progress") continue;
         const arrived = Date.now();
         sub.ids.push(Number(id));
         const stamped = Date.parse(JSON.parse(data).time);

@@ -6,6 +6,8 @@ import { usePathname } from "next/navigation";
 const LINKS = [
   { href: "/", label: "Runs" },
   { href: "/runs/new", label: "Launch" },
+  { href: "/models/upload", label: "Upload a model" },
+  { href: "/queue", label: "Queue" },
   { href: "/compare", label: "Compare" },
   { href: "/shares", label: "Share links" },
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateRun, formatEstimate } from "./estimate";
+import { calibrate, estimateRun, formatEstimate, NO_CALIBRATION } from "./estimate";
 import { allFields, configFromValues, parseSeeds, valuesFrom } from "./launchFields";
 import { PRESETS } from "./presets";
 import { RunConfig, type RunConfigInput } from "./protocol";
@@ -77,5 +77,19 @@ describe("launch form fields", () => {
     expect(result.error!.issues.map((i) => i.path.join("."))).toEqual(expect.arrayContaining(["training.epochs", "model.widths.1"]));
     expect(parseSeeds("0, 1,2")).toEqual([0, 1, 2]);
     expect(parseSeeds("0, one")).toBe("0, one");
+  });
+});
+
+describe("calibration on this machine", () => {
+  it("scales training and verification by the measured factors and uses the measured set-up and per-round times", () => {
+    const config = RunConfig.parse({ data: { dataset: "synthetic" }, model: { arch: "mlp", widths: [16] }, training: { regime: "natural", epochs: 4 }, pruning: { method: "imp", rounds: 2 }, verification: { mode: "crown", samples: 10 } });
+    const raw = estimateRun(config);
+    expect(calibrate(raw, NO_CALIBRATION)).toEqual(raw);
+    const c = calibrate(raw, { trainFactor: 3, verifyFactor: 0.5, roundOverheadSeconds: 2, startSeconds: 12, runs: 4 });
+    expect(c.training).toBeCloseTo(raw.training * 3, 9);
+    expect(c.verification).toBeCloseTo(raw.verification * 0.5, 9);
+    expect(c.attack).toBeCloseTo(3 * 2, 9); // three rounds (dense + 2) of measured per-round work
+    expect(c.start).toBe(12);
+    expect(c.total).toBeCloseTo(12 + raw.training * 3 + raw.evaluation * 3 + 6 + raw.verification * 0.5, 9);
   });
 });

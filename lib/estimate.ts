@@ -28,8 +28,20 @@ type Shape = "1x16x16" | "1x28x28" | "3x32x32";
 /** The built-in networks; an uploaded ONNX model is verified only (no training), costed like cnn7. */
 type Arch = Exclude<RunConfig["model"]["arch"], "onnx">;
 type Regime = RunConfig["training"]["regime"];
+/** Regimes whose cost per image was measured; the others are costed from them (unmeasuredCost). */
+type MeasuredRegime = "natural" | "fgsm" | "ibp" | "crown-ibp";
 
-const TRAIN_US: Record<Shape, Record<Arch, Record<Regime, number>>> = {
+/**
+ * Regimes added after the table was measured (e.g. SABR, MTL-IBP): an adversarial attack
+ * plus an IBP bound per step, so FGSM's cost plus IBP's. Not measured: calibration on
+ * finished runs of this machine corrects it.
+ */
+function regimeCost(costs: Record<MeasuredRegime, number>, regime: Regime): number {
+  if (regime in costs) return costs[regime as MeasuredRegime];
+  return costs.fgsm + costs.ibp;
+}
+
+const TRAIN_US: Record<Shape, Record<Arch, Record<MeasuredRegime, number>>> = {
   "1x16x16": {
     mlp: { natural: 8, fgsm: 31, ibp: 61, "crown-ibp": 264 },
     cnn4: { natural: 20, fgsm: 329, ibp: 212, "crown-ibp": 565 },
@@ -88,7 +100,7 @@ export function estimateRun(config: RunConfig): Estimate {
   const uploaded = config.model.arch === "onnx";
   const arch: Arch = config.model.arch === "onnx" ? "cnn7" : config.model.arch;
   const costs = TRAIN_US[data.shape][arch];
-  const perImage = (regime: Regime) => us(costs[regime]) * data.scale;
+  const perImage = (regime: Regime) => us(regimeCost(costs, regime)) * data.scale;
   const images = Math.min(config.data.trainSize ?? data.train, data.train);
   const testImages = Math.min(config.data.testSize ?? data.test, data.test);
   const rounds = uploaded ? 1 : plannedRounds(config);
@@ -134,4 +146,49 @@ export function formatEstimate(seconds: number): string {
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   if (seconds < 86400 * 2) return `${(seconds / 3600).toFixed(seconds < 36_000 ? 1 : 0)} h`;
   return `${(seconds / 86400).toFixed(seconds < 864_000 ? 1 : 0)} days`;
+}
+
+// ------------------------------------------------------------------ calibration on this machine
+
+/**
+ * How this machine's measured speed compares with the table above, from finished runs
+ * (server/jobs/calibration.ts): the ratio of measured to estimated seconds for training
+ * (epoch events' seconds) and for verification (sample events' seconds), the seconds to
+ * set up (engine start to its first round) and the seconds per round spent outside training
+ * and verification (PGD, bounds, pruning, export), as medians.
+ * Null where no finished run measured that part.
+ */
+export interface Calibration {
+  trainFactor: number | null;
+  verifyFactor: number | null;
+  roundOverheadSeconds: number | null;
+  /** Seconds from the engine's start to its first round (imports, the dataset): paid once per run. */
+  startSeconds: number | null;
+  /** Finished runs the figures come from. */
+  runs: number;
+}
+
+export const NO_CALIBRATION: Calibration = { trainFactor: null, verifyFactor: null, roundOverheadSeconds: null, startSeconds: null, runs: 0 };
+
+/** The estimate with this machine's measured factors applied (unchanged parts where none is measured). */
+export function calibrate(estimate: Estimate, calibration: Calibration): Estimate {
+  if (calibration.runs === 0) return estimate;
+  const tf = calibration.trainFactor ?? 1;
+  const vf = calibration.verifyFactor ?? 1;
+  const training = estimate.training * tf;
+  const evaluation = estimate.evaluation * tf;
+  const attack = calibration.roundOverheadSeconds == null ? estimate.attack : estimate.rounds * calibration.roundOverheadSeconds;
+  const verification = estimate.verification * vf;
+  const start = calibration.startSeconds ?? estimate.start;
+  const total = start + training + evaluation + attack + verification;
+  return {
+    ...estimate,
+    start,
+    training,
+    evaluation,
+    attack,
+    verification,
+    total,
+    perRound: (total - start) / estimate.rounds,
+  };
 }

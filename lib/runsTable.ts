@@ -18,7 +18,27 @@ export interface OverviewRun {
   summary: { bestVerifiedAccuracy?: number | null; bestRemainingRatio?: number | null; bestRound?: number | null; round?: number; rounds?: number };
   sweepId: string | null;
   createdAt: number;
+  /** The researcher's tags and notes (absent in rows made before they existed). */
+  tags?: string[];
+  notes?: string;
+  startedAt?: number | null;
+  finishedAt?: number | null;
 }
+
+/** What the overview carries of a stored run besides its settings and summary. */
+export function overviewExtras(run: { tags: string[]; notes: string; startedAt: number | null; finishedAt: number | null }) {
+  return { tags: run.tags, notes: run.notes, startedAt: run.startedAt, finishedAt: run.finishedAt };
+}
+
+/** Seconds a run has taken (finished) or is taking (running); null before it started. */
+export function durationOf(run: Pick<OverviewRun, "startedAt" | "finishedAt" | "status">, now = Date.now()): number | null {
+  if (run.startedAt == null) return null;
+  const end = run.finishedAt ?? (run.status === "running" ? now : null);
+  return end == null ? null : Math.max(0, (end - run.startedAt) / 1000);
+}
+
+/** An uploaded ONNX model verified as it is (no training, no pruning). */
+export const isUploadedModel = (run: { config: RunConfig }) => run.config.model.arch === "onnx";
 
 /**
  * A run as the overview receives it: only its settings that differ from the defaults
@@ -33,6 +53,10 @@ export interface CompactRun {
   createdAt: number;
   summary: OverviewRun["summary"];
   settings: Record<string, unknown>;
+  tags?: string[];
+  notes?: string;
+  startedAt?: number | null;
+  finishedAt?: number | null;
 }
 
 /** `defaults` with `diff` laid over it, object by object (arrays and values replaced). */
@@ -50,7 +74,7 @@ export function expandRun(run: CompactRun): OverviewRun {
   return { ...rest, config: withDefaults(DEFAULT_CONFIG, settings) };
 }
 
-export type SortKey = "created" | "label" | "status" | "progress" | "dataset" | "arch" | "regime" | "method" | "verifier" | "verified" | "remaining";
+export type SortKey = "created" | "label" | "status" | "progress" | "dataset" | "arch" | "regime" | "method" | "verifier" | "verified" | "remaining" | "duration";
 export interface Sort {
   key: SortKey;
   descending: boolean;
@@ -62,9 +86,11 @@ export interface Filters {
   dataset: string;
   regime: string;
   method: string;
+  /** Runs carrying this tag ("" for any). */
+  tag: string;
 }
 
-export const NO_FILTERS: Filters = { search: "", status: "", dataset: "", regime: "", method: "" };
+export const NO_FILTERS: Filters = { search: "", status: "", dataset: "", regime: "", method: "", tag: "" };
 
 /** Every field a table can be grouped by: sweep, status, method, and every setting but the seed. */
 export const GROUP_FIELDS: { key: string; label: string }[] = [
@@ -79,8 +105,9 @@ export const GROUP_FIELDS: { key: string; label: string }[] = [
 
 const STATUS_ORDER: Record<RunStatus, number> = { running: 0, queued: 1, failed: 2, cancelled: 3, finished: 4 };
 
+/** The method column: the pruning method, or "uploaded model" for a verified ONNX upload. */
 export function methodOf(run: OverviewRun): string {
-  return methodLabel(run.config);
+  return isUploadedModel(run) ? "uploaded model" : methodLabel(run.config);
 }
 
 function sortValue(run: OverviewRun, key: SortKey): string | number | null {
@@ -96,6 +123,7 @@ function sortValue(run: OverviewRun, key: SortKey): string | number | null {
     case "verifier": return run.config.verification.mode;
     case "verified": return run.summary.bestVerifiedAccuracy ?? null;
     case "remaining": return run.summary.bestRemainingRatio ?? null;
+    case "duration": return durationOf(run);
   }
 }
 
@@ -119,9 +147,11 @@ export function filterRuns(runs: OverviewRun[], filters: Filters): OverviewRun[]
     if (filters.dataset && run.config.data.dataset !== filters.dataset) return false;
     if (filters.regime && run.config.training.regime !== filters.regime) return false;
     if (filters.method && methodOf(run) !== filters.method) return false;
+    if (filters.tag && !(run.tags ?? []).includes(filters.tag)) return false;
     if (!words.length) return true;
     const haystack = [run.label, run.id, run.status, methodOf(run), run.config.data.dataset, run.config.model.arch,
-      run.config.training.regime, run.config.verification.mode, run.sweepId ?? "", `seed ${run.config.seed}`].join(" ").toLowerCase();
+      run.config.training.regime, run.config.verification.mode, run.sweepId ?? "", `seed ${run.config.seed}`,
+      ...(run.tags ?? []).map((t) => `#${t}`), run.notes ?? ""].join(" ").toLowerCase();
     return words.every((w) => haystack.includes(w));
   });
 }
@@ -139,6 +169,8 @@ export interface GroupRow {
   key: string;
   field: string;
   value: string;
+  /** Every run of a group has this dataset: groups never mix datasets. */
+  dataset: string;
   runs: OverviewRun[];
   collapsed: boolean;
 }
@@ -151,7 +183,8 @@ export type Row = GroupRow | RunRow;
 
 /**
  * Table rows: runs in sort order; with a group field, each group's header row first (at
- * the place of its first run) followed by its runs unless it is collapsed.
+ * the place of its first run) followed by its runs unless it is collapsed. A group is a
+ * value of the field on one dataset: results on different datasets are never pooled.
  */
 export function overviewRows(runs: OverviewRun[], groupBy: string, collapsed: ReadonlySet<string>): Row[] {
   if (!groupBy) return runs.map((run) => ({ kind: "run", run, grouped: false }));
@@ -163,11 +196,12 @@ export function overviewRows(runs: OverviewRun[], groupBy: string, collapsed: Re
       order.push(run);
       continue;
     }
-    if (!groups.has(value)) {
-      groups.set(value, []);
-      order.push(value);
+    const key = groupBy === "data.dataset" ? `${groupBy}=${value}` : `${groupBy}=${value}|data.dataset=${run.config.data.dataset}`;
+    if (!groups.has(key)) {
+      groups.set(key, []);
+      order.push(key);
     }
-    groups.get(value)!.push(run);
+    groups.get(key)!.push(run);
   }
   const rows: Row[] = [];
   for (const item of order) {
@@ -176,9 +210,10 @@ export function overviewRows(runs: OverviewRun[], groupBy: string, collapsed: Re
       continue;
     }
     const members = groups.get(item)!;
-    const key = `${groupBy}=${item}`;
+    const key = item;
     const isCollapsed = collapsed.has(key);
-    rows.push({ kind: "group", key, field: groupBy, value: item, runs: members, collapsed: isCollapsed });
+    const value = groupValue(members[0], groupBy)!;
+    rows.push({ kind: "group", key, field: groupBy, value, dataset: members[0].config.data.dataset, runs: members, collapsed: isCollapsed });
     if (!isCollapsed) for (const run of members) rows.push({ kind: "run", run, grouped: true });
   }
   return rows;
@@ -205,6 +240,8 @@ export function runsCsv(runs: OverviewRun[]): string {
       bestRemainingRatio: r.summary.bestRemainingRatio ?? "",
       bestRound: r.summary.bestRound ?? "",
       createdAt: new Date(r.createdAt).toISOString(),
+      durationSeconds: durationOf(r) == null ? "" : Math.round(durationOf(r)!),
+      tags: (r.tags ?? []).join(" "),
     })),
   );
 }

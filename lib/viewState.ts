@@ -86,3 +86,61 @@ export function parseRunQuery(query: Record<string, string | string[] | undefine
     layer: validLabel(layer) ? layer : fallback.layer,
   };
 }
+
+// ------------------------------------------------------------------ the runs table
+
+/** The runs table's state in its URL: filters, grouping, sort and hidden columns. */
+export interface RunsTableState {
+  search: string;
+  status: string;
+  dataset: string;
+  regime: string;
+  method: string;
+  tag: string;
+  /** "" for no grouping. */
+  groupBy: string;
+  sort: { key: string; descending: boolean };
+  /** Column ids switched off in the column chooser. */
+  hidden: string[];
+}
+
+export const DEFAULT_RUNS_TABLE_STATE: RunsTableState = {
+  search: "", status: "", dataset: "", regime: "", method: "", tag: "", groupBy: "sweep",
+  sort: { key: "created", descending: true }, hidden: [],
+};
+
+const FILTER_KEYS = [["q", "search"], ["status", "status"], ["dataset", "dataset"], ["regime", "regime"], ["method", "method"], ["tag", "tag"]] as const;
+const SHORT_TEXT = 200;
+
+/** "q=imp&group=method&sort=verified.desc&hide=seed,regime" ("" for the defaults). */
+export function runsTableQuery(state: RunsTableState): string {
+  const q = new URLSearchParams();
+  for (const [key, field] of FILTER_KEYS) if (state[field]) q.set(key, state[field]);
+  if (state.groupBy !== DEFAULT_RUNS_TABLE_STATE.groupBy) q.set("group", state.groupBy || "none");
+  const sort = DEFAULT_RUNS_TABLE_STATE.sort;
+  if (state.sort.key !== sort.key || state.sort.descending !== sort.descending) q.set("sort", `${state.sort.key}.${state.sort.descending ? "desc" : "asc"}`);
+  if (state.hidden.length) q.set("hide", state.hidden.join(","));
+  return q.toString();
+}
+
+/**
+ * The runs table's state from its URL query; a malformed value falls back to its default.
+ * `sortKeys` and `groupKeys` are what the table knows (an unknown one is ignored).
+ */
+export function parseRunsTableQuery(
+  query: Record<string, string | string[] | undefined>,
+  known: { sortKeys: readonly string[]; groupKeys: readonly string[]; columns: readonly string[] },
+): RunsTableState {
+  const state: RunsTableState = { ...DEFAULT_RUNS_TABLE_STATE, hidden: [] };
+  for (const [key, field] of FILTER_KEYS) {
+    const v = first(query, key);
+    if (v && v.length <= SHORT_TEXT) state[field] = v;
+  }
+  const group = first(query, "group");
+  if (group === "none") state.groupBy = "";
+  else if (group && known.groupKeys.includes(group)) state.groupBy = group;
+  const sort = /^([a-z]+)\.(asc|desc)$/.exec(first(query, "sort") ?? "");
+  if (sort && known.sortKeys.includes(sort[1])) state.sort = { key: sort[1], descending: sort[2] === "desc" };
+  state.hidden = (first(query, "hide") ?? "").split(",").filter((c) => known.columns.includes(c));
+  return state;
+}

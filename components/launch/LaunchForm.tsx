@@ -5,16 +5,17 @@
  * methods or seeds launches a sweep, and an estimate of the time is kept up to date.
  * The server validates; its messages appear next to the fields they are about.
  */
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent } from "react";
-import { estimateRun } from "@/lib/estimate";
+import { calibrate, estimateRun, NO_CALIBRATION } from "@/lib/estimate";
 import { allFields, configFromValues, MAIN_FIELDS, parseSeeds, SPECIAL_FIELDS, valuesFrom, type FieldSpec, type FormValues } from "@/lib/launchFields";
 import { PRESETS, type Preset } from "@/lib/presets";
 import { DEFAULT_CONFIG, METHOD_LABELS, RunConfig, type RunConfigInput } from "@/lib/protocol";
 import { useTRPC } from "@/lib/trpc/react";
 import { compareQuery } from "@/lib/viewState";
 import { EstimatePanel } from "./EstimatePanel";
+import { LaunchWarnings } from "./LaunchWarnings";
 import { MethodPicker } from "./MethodPicker";
 
 const FIELDS = allFields().filter((f) => !SPECIAL_FIELDS.includes(f.path));
@@ -39,6 +40,37 @@ function formErrors(fieldErrors: Record<string, string[]> | null | undefined): R
     (out[key] ??= []).push(...messages);
   }
   return out;
+}
+
+/** Settings that do not apply to what the form describes are hidden (they keep their values). */
+function applies(path: string, values: FormValues): boolean {
+  if (path === "model.widths") return values["model.arch"] === "mlp";
+  if (path === "model.onnx") return false; // set by the upload page
+  if (path === "pruning.targetRatio") return values["pruning.schedule"] === "one-shot";
+  if (path === "pruning.hydraEpochs") return false; // shown only when HYDRA is ticked (below)
+  const regime = values["training.regime"];
+  if (path.startsWith("training.sabr")) return regime === "sabr";
+  if (path.startsWith("training.mtl")) return regime === "mtl-ibp";
+  if (path === "training.lossFusion") return regime === "crown-ibp";
+  if (path === "training.ibpInit" || path === "training.fastWarmup") return regime !== "natural" && regime !== "fgsm";
+  if (path === "training.fgsmStep" || path === "training.gradAlignWeight") return regime === "fgsm";
+  return true;
+}
+
+/** A run's settings as a preset: "Relaunch with edits" opens the form with them. */
+export interface RelaunchFrom {
+  id: string;
+  label: string;
+  config: RunConfigInput;
+}
+
+function presetFrom(run: RelaunchFrom): Preset {
+  return {
+    id: `run:${run.id}`,
+    name: `Settings of “${run.label}”`,
+    description: `Every setting of run ${run.id}. Change what you want to try: the same settings (and seed) are the same run, so launching them unchanged opens that run again.`,
+    config: run.config,
+  };
 }
 
 function Field({ field, value, errors, onChange }: { field: FieldSpec; value: string | boolean; errors?: string[]; onChange: (v: string | boolean) => void }) {
@@ -71,13 +103,17 @@ function Field({ field, value, errors, onChange }: { field: FieldSpec; value: st
   );
 }
 
-export function LaunchForm() {
+export function LaunchForm({ from }: { from?: RelaunchFrom | null }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const [preset, setPreset] = useState(PRESETS[0]);
-  const [values, setValues] = useState<FormValues>(() => valuesFrom(PRESETS[0].config, FIELDS));
-  const [methods, setMethods] = useState<string[]>(() => methodsOf(PRESETS[0]));
-  const [seeds, setSeeds] = useState(() => seedsOf(PRESETS[0]));
+  const presets = useMemo(() => (from ? [presetFrom(from), ...PRESETS] : PRESETS), [from]);
+  const [preset, setPreset] = useState(presets[0]);
+  const [values, setValues] = useState<FormValues>(() => valuesFrom(presets[0].config, FIELDS));
+  const [methods, setMethods] = useState<string[]>(() => methodsOf(presets[0]));
+  const [seeds, setSeeds] = useState(() => seedsOf(presets[0]));
+  // The queue ahead of a new run and this machine's measured speed (calibration).
+  const queue = useQuery({ ...trpc.queue.forLaunch.queryOptions(), refetchInterval: 10_000 });
+  const calibration = queue.data?.calibration ?? NO_CALIBRATION;
   const create = useMutation(trpc.runs.create.mutationOptions({ onSuccess: (r) => router.push(`/runs/${r.id}`) }));
   const sweep = useMutation(trpc.runs.createSweep.mutationOptions({ onSuccess: (r) => router.push(`/compare?${compareQuery(r.runs.map((x) => x.id))}`) }));
   const error = create.error ?? sweep.error;
@@ -99,13 +135,13 @@ export function LaunchForm() {
     const parsed = RunConfig.safeParse(configFor(methods[0] ?? "IMP", Array.isArray(parsedSeeds) ? parsedSeeds[0] ?? 0 : 0));
     if (!parsed.success) return null;
     // Each method prunes differently; HYDRA costs more. Sum over the methods, times the seeds.
-    const perMethod = (methods.length ? methods : ["IMP"]).map((m) => estimateRun(RunConfig.parse(configFor(m, parsed.data.seed))));
+    const perMethod = (methods.length ? methods : ["IMP"]).map((m) => calibrate(estimateRun(RunConfig.parse(configFor(m, parsed.data.seed))), calibration));
     return { first: perMethod[0], total: perMethod.reduce((a, e) => a + e.total, 0) * Math.max(1, seedCount) };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [values, methods, seeds, preset]);
+  }, [values, methods, seeds, preset, calibration]);
 
   const choosePreset = (id: string) => {
-    const next = PRESETS.find((p) => p.id === id)!;
+    const next = presets.find((p) => p.id === id)!;
     setPreset(next);
     setValues(valuesFrom(next.config, FIELDS));
     setMethods(methodsOf(next));
@@ -135,7 +171,7 @@ export function LaunchForm() {
           <section className="panel">
             <h2>Preset</h2>
             <div className="row">
-              {PRESETS.map((p) => (
+              {presets.map((p) => (
                 <button key={p.id} type="button" className={p.id === preset.id ? "" : "secondary"} onClick={() => choosePreset(p.id)} aria-pressed={p.id === preset.id}>
                   {p.name}
                 </button>
@@ -166,20 +202,21 @@ export function LaunchForm() {
           <section className="panel">
             <h2>Settings</h2>
             <div className="form">
-              {MAIN.map((f) => <Field key={f.path} field={f} value={values[f.path]} errors={errors[f.path]} onChange={set(f.path)} />)}
+              {MAIN.filter((f) => applies(f.path, values)).map((f) => <Field key={f.path} field={f} value={values[f.path]} errors={errors[f.path]} onChange={set(f.path)} />)}
             </div>
           </section>
           <section className="panel">
             <details className="advanced" open={advancedErrors || undefined}>
-              <summary>All settings ({ADVANCED.length} more)</summary>
+              <summary>All settings ({ADVANCED.filter((f) => applies(f.path, values)).length} more)</summary>
               <div className="form">
-                {ADVANCED.map((f) => <Field key={f.path} field={f} value={values[f.path]} errors={errors[f.path]} onChange={set(f.path)} />)}
+                {ADVANCED.filter((f) => applies(f.path, values) || (f.path === "pruning.hydraEpochs" && methods.some((m) => METHOD_LABELS[m]?.method === "hydra"))).map((f) => <Field key={f.path} field={f} value={values[f.path]} errors={errors[f.path]} onChange={set(f.path)} />)}
               </div>
             </details>
           </section>
         </div>
         <aside>
-          <EstimatePanel estimate={estimate?.first ?? null} total={estimate?.total ?? null} runs={runCount} />
+          <EstimatePanel estimate={estimate?.first ?? null} total={estimate?.total ?? null} runs={runCount} queue={queue.data ?? null} />
+          <LaunchWarnings config={configFor(methods[0] ?? "IMP", 0)} seeds={seedCount} methods={methods.length} />
           <div className="row" style={{ marginTop: "0.75rem" }}>
             <button type="submit" disabled={pending || methods.length === 0}>
               {pending ? "Launching…" : isSweep ? `Launch sweep (${runCount} runs)` : "Launch run"}

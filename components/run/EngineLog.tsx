@@ -1,5 +1,8 @@
 "use client";
-/** The engine's messages, newest at the bottom; follows new lines unless scrolled up. */
+/**
+ * The engine's messages, newest at the bottom, each with its round and phase (a line per
+ * phase per round); follows new lines unless scrolled up. Old runs' lines have neither.
+ */
 import { useEffect, useRef } from "react";
 import type { RunView } from "@/lib/run/fold";
 
@@ -24,7 +27,9 @@ export function EngineLog({ logs }: { logs: RunView["logs"] }) {
       }}
     >
       {logs.length === 0 ? <span className="muted">No messages yet.</span> : logs.map((l, i) => (
-        <div key={i} className={l.level}>{l.time.slice(11, 19)} {l.level.padEnd(7)} {l.message}</div>
+        <div key={i} className={l.level} data-round={l.round ?? undefined} data-phase={l.phase ?? undefined}>
+          {l.time.slice(11, 19)} {l.level.padEnd(7)} {l.round != null ? `r${l.round} ` : ""}{l.phase ? `${l.phase.padEnd(9)} ` : ""}{l.message}
+        </div>
       ))}
     </div>
   );

@@ -11,6 +11,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import type { RunEvent } from "@/lib/protocol";
 import { useTRPC } from "@/lib/trpc/react";
 import type { AppRouter } from "@/server/routers/_app";
+import { useState } from "react";
 import type { Connection } from "./RunDashboard";
 import { useRunEventFold } from "./useRunEventFold";
 
@@ -23,9 +24,11 @@ export function useLiveRun(id: string, initialRun?: StoredRun) {
   const queryClient = useQueryClient();
   const run = useQuery(trpc.runs.get.queryOptions({ id }, { initialData: initialRun }));
   const { view, push } = useRunEventFold();
+  // A retried run streams again: a new subscription from the last event seen.
+  const [resumeFrom, setResumeFrom] = useState<string | null>(null);
   const subscription = useSubscription(
     trpc.runs.events.subscriptionOptions(
-      { id },
+      { id, lastEventId: resumeFrom },
       {
         enabled: run.isSuccess,
         onData: (tracked: { id: string; data: RunEvent }) => push(Number(tracked.id), tracked.data),
@@ -49,10 +52,16 @@ export function useLiveRun(id: string, initialRun?: StoredRun) {
       : subscription.status === "connecting" && view.lastEventId > 0 ? { state: "reconnecting" }
       : { state: "connecting" };
 
+  const onRetried = () => {
+    void queryClient.invalidateQueries({ queryKey: trpc.runs.get.queryKey({ id }) });
+    setResumeFrom(String(view.lastEventId));
+  };
+
   return {
     run,
     view,
     connection,
+    onRetried,
     cancel: {
       onCancel: () => cancel.mutate({ id }),
       pending: cancel.isPending,

@@ -15,6 +15,16 @@ export type SampleResult = EventOf<"sample_verified">;
 export type Stability = EventOf<"stability">;
 export type StabilityLayer = Stability["layers"][number];
 export type Artifact = Pick<EventOf<"artifact">, "round" | "kind" | "path" | "bytes">;
+export type Progress = EventOf<"progress">;
+export type Plan = NonNullable<EventOf<"started">["plan"]>;
+/** A log line; round and phase are null in events written before the engine gave them. */
+export interface LogLine {
+  time: string;
+  level: string;
+  message: string;
+  round: number | null;
+  phase: string | null;
+}
 
 export interface RunView {
   lastEventId: number;
@@ -22,6 +32,10 @@ export interface RunView {
   error: string | null;
   config: RunConfig | null;
   device: string | null;
+  /** What the engine resolved and planned (its started event); null for runs stored before it said. */
+  plan: Plan | null;
+  /** The latest progress inside a phase (streamed, never stored); null when none is current. */
+  progress: Progress | null;
   /** The round the engine is on (its last round_started, or a later round_finished). */
   round: number;
   totalRounds: number | null;
@@ -33,7 +47,7 @@ export interface RunView {
   stability: Stability[];
   /** The last artifact event per path. */
   artifacts: Artifact[];
-  logs: { time: string; level: string; message: string }[];
+  logs: LogLine[];
   finished: EventOf<"finished"> | null;
   failure: EventOf<"failed"> | null;
 }
@@ -44,6 +58,8 @@ export const emptyRunView: RunView = {
   error: null,
   config: null,
   device: null,
+  plan: null,
+  progress: null,
   round: 0,
   totalRounds: null,
   roundStarts: [],
@@ -79,7 +95,17 @@ export function runViewOf(events: readonly StoredRunEvent[]): RunView {
  * once per event, so replaying a long run's thousands of events stays linear-ish.
  */
 export function foldRunEvents(view: RunView, batch: readonly StoredRunEvent[]): RunView {
-  const fresh = batch.filter((b, i) => b.id > view.lastEventId && (i === 0 || b.id > batch[i - 1].id));
+  // Progress events are not stored: they come under the id of the last stored event and
+  // are always applied; every other event only once, in id order.
+  const fresh: StoredRunEvent[] = [];
+  let lastId = view.lastEventId;
+  for (const b of batch) {
+    if (b.event.type === "progress") fresh.push(b);
+    else if (b.id > lastId) {
+      fresh.push(b);
+      lastId = b.id;
+    }
+  }
   if (fresh.length === 0) return view;
   const next: RunView = {
     ...view,
@@ -92,7 +118,7 @@ export function foldRunEvents(view: RunView, batch: readonly StoredRunEvent[]): 
     logs: [...view.logs],
   };
   for (const { id, event } of fresh) {
-    next.lastEventId = id;
+    if (event.type !== "progress") next.lastEventId = id;
     apply(next, event);
   }
   if (next.logs.length > MAX_LOG_LINES) next.logs = next.logs.slice(-MAX_LOG_LINES);
@@ -102,15 +128,20 @@ export function foldRunEvents(view: RunView, batch: readonly StoredRunEvent[]): 
 /** Mutates the draft `v` (a fresh copy made by foldRunEvents). */
 function apply(v: RunView, event: RunEvent): void {
   switch (event.type) {
+    case "progress":
+      v.progress = event;
+      return;
     case "status":
       v.status = event.status;
       v.error = event.error;
+      if (event.status !== "running") v.progress = null;
       // A failed or cancelled run launched again resumes: its old failure no longer applies.
       if (event.status === "queued" || event.status === "running") v.failure = null;
       return;
     case "started":
       v.config = event.config as unknown as RunConfig;
       v.device = event.device;
+      v.plan = event.plan ?? null;
       return;
     case "round_started":
       // A resumed run repeats a round: drop what the interrupted attempt reported for it.
@@ -119,6 +150,7 @@ function apply(v: RunView, event: RunEvent): void {
       v.roundStarts = [...v.roundStarts.filter((r) => r.round !== event.round), event].sort((a, b) => a.round - b.round);
       v.epochs = v.epochs.filter((e) => e.round < event.round);
       v.samples = v.samples.filter((s) => s.round !== event.round);
+      if (v.progress && v.progress.round < event.round) v.progress = null;
       return;
     case "epoch": {
       const last = v.epochs.at(-1);
@@ -126,6 +158,8 @@ function apply(v: RunView, event: RunEvent): void {
         v.epochs = v.epochs.filter((e) => !(e.round > event.round || (e.round === event.round && e.epoch >= event.epoch)));
       }
       v.epochs.push(event);
+      // The epoch the progress was counting has ended.
+      if (v.progress?.phase === "train" && v.progress.round === event.round && (v.progress.epoch ?? 0) <= event.epoch) v.progress = null;
       return;
     }
     case "sample_verified": {
@@ -141,6 +175,7 @@ function apply(v: RunView, event: RunEvent): void {
       v.roundResults = [...v.roundResults.filter((r) => r.round !== event.round), event].sort((a, b) => a.round - b.round);
       // A resumed run replays finished rounds without their round_started.
       if (event.round >= v.round) v.round = event.round;
+      if (v.progress && v.progress.round <= event.round) v.progress = null;
       return;
     case "artifact": {
       const { round, kind, path, bytes } = event;
@@ -148,11 +183,11 @@ function apply(v: RunView, event: RunEvent): void {
       return;
     }
     case "log":
-      v.logs.push({ time: event.time, level: event.level, message: event.message });
+      v.logs.push({ time: event.time, level: event.level, message: event.message, round: event.round ?? null, phase: event.phase ?? null });
       return;
     case "failed":
       v.failure = event;
-      v.logs.push({ time: event.time, level: "error", message: event.reason });
+      v.logs.push({ time: event.time, level: "error", message: event.reason, round: null, phase: event.phase });
       return;
     case "finished":
       v.finished = event;

@@ -37,15 +37,32 @@ export function progressOf(config: RunConfig, position: RunPosition): number {
 
 // ------------------------------------------------------------------ a run view's progress and ETA
 
+/**
+ * Where the current round stands, counting the part of an epoch (batches) or of the
+ * verification (samples) that the latest progress event reports.
+ */
+export function roundPosition(view: RunView): { epochs: number; samples: number; epochFraction: number } {
+  const last = view.epochs.filter((e) => e.round === view.round).at(-1);
+  const epochs = last?.epoch ?? 0;
+  let samples = view.samples.filter((s) => s.round === view.round).length;
+  let epochFraction = 0;
+  const p = view.progress;
+  if (p && p.round === view.round && p.total > 0) {
+    if (p.phase === "train" && (p.epoch ?? epochs + 1) === epochs + 1) epochFraction = Math.min(0.999, p.done / p.total);
+    if (p.phase === "verify") samples = Math.max(samples, p.done);
+  }
+  return { epochs, samples, epochFraction };
+}
+
 export function runViewProgress(view: RunView, config: RunConfig): number {
   if (view.status === "finished") return 1;
   const roundDone = view.roundResults.some((r) => r.round === view.round);
-  const last = view.epochs.at(-1);
+  const at = roundPosition(view);
   return progressOf(config, {
     round: roundDone ? view.round + 1 : view.round,
     rounds: view.totalRounds ?? undefined,
-    epoch: roundDone ? 0 : last && last.round === view.round ? last.epoch : 0,
-    samplesVerified: roundDone ? 0 : view.samples.filter((s) => s.round === view.round).length,
+    epoch: roundDone ? 0 : at.epochs + at.epochFraction,
+    samplesVerified: roundDone ? 0 : at.samples,
   });
 }
 
@@ -87,15 +104,19 @@ export interface RunEta {
 export function runEta(view: RunView, config: RunConfig): RunEta | null {
   if (view.status !== "running") return null;
   const rates = measuredRates(view);
+  const p = view.progress;
+  // Before the first epoch ends: its pace so far (batches done in the seconds spent).
+  if (rates.epochSeconds == null && p?.phase === "train" && p.done > 0 && p.total > 0) rates.epochSeconds = p.seconds / (p.done / p.total);
   if (rates.epochSeconds == null) return null;
   const rounds = view.totalRounds ?? plannedRounds(config);
   const epochs = config.training.epochs;
   const samples = config.verification.mode === "none" ? 0 : config.verification.samples;
   const roundDone = view.roundResults.some((r) => r.round === view.round);
-  const lastEpoch = view.epochs.filter((e) => e.round === view.round).at(-1)?.epoch ?? 0;
-  const samplesDone = view.samples.filter((s) => s.round === view.round).length;
+  const at = roundPosition(view);
+  const lastEpoch = at.epochs + at.epochFraction;
+  const samplesDone = at.samples;
   const later = Math.max(0, rounds - view.round - 1);
-  const epochsLeft = (roundDone ? 0 : epochs - lastEpoch) + later * epochs;
+  const epochsLeft = (roundDone ? 0 : Math.max(0, epochs - lastEpoch)) + later * epochs;
   const samplesLeft = (roundDone ? 0 : samples - samplesDone) + later * samples;
   const overheadRounds = (roundDone ? 0 : 1) + later;
   let lowerBound = false;

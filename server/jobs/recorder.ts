@@ -57,6 +57,11 @@ export class RunRecorder {
    * when the event changes them (most events, e.g. logs, leave them as they are).
    */
   engineEvent(runId: string, event: EngineEvent): void {
+    if (event.type === "progress") {
+      // Written every couple of seconds: only the latest is kept (in memory), and streamed.
+      if (this.store.get(runId)?.status === "running") this.bus.publishProgress(runId, event);
+      return;
+    }
     const stored = this.store.transaction(() => {
       const run = this.store.get(runId);
       if (!run) return null; // deleted meanwhile
@@ -93,6 +98,7 @@ export class RunRecorder {
   }
 
   private status(runId: string, status: RunStatus, error: string | null): void {
+    if (status !== "running") this.bus.clearProgress(runId);
     this.record(runId, { type: "status", time: new Date().toISOString(), status, error });
   }
 }

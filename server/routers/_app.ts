@@ -2,6 +2,7 @@
 import { router } from "../trpc";
 import { authRouter } from "./auth";
 import { modelsRouter } from "./models";
+import { queueRouter } from "./queue";
 import { resultsRouter } from "./results";
 import { runsRouter } from "./runs";
 import { sharesRouter } from "./shares";
@@ -12,6 +13,7 @@ export const appRouter = router({
   results: resultsRouter,
   shares: sharesRouter,
   models: modelsRouter,
+  queue: queueRouter,
 });
 
 export type AppRouter = typeof appRouter;

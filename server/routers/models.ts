@@ -62,10 +62,26 @@ export async function roundAudit(services: Services, runId: string, round: numbe
 /** round_<k>/model.onnx of a run, or a NOT_FOUND naming why there is none. */
 export function modelPath(services: Services, runId: string, round: number): string {
   const file = new RunPaths(services.runner.runDir(runId)).onnx(round);
-  if (!existsSync(file)) {
-    throw new TRPCError({ code: "NOT_FOUND", message: `round ${round} of ${runId} has no exported model (runs with verification mode "none" export none)` });
-  }
+  if (!existsSync(file)) throw new TRPCError({ code: "NOT_FOUND", message: missingModelReason(services, runId, round) });
   return file;
+}
+
+/** Why round `round` of a run has no model file, in words: not there yet, beyond the run's rounds, or none exported. */
+export function missingModelReason(services: Services, runId: string, round: number): string {
+  const run = services.runs.get(runId);
+  const finished = [...finishedRounds(services, runId).keys()].sort((a, b) => a - b);
+  const planned = run?.summary.rounds ?? null;
+  if (planned != null && round >= planned) {
+    return `round ${round} of ${runId} has no exported model: the run has ${planned} round${planned === 1 ? "" : "s"} (0 to ${planned - 1}); there is no round ${round}`;
+  }
+  if (!finished.includes(round)) {
+    const status = run?.status ?? "unknown";
+    const sofar = finished.length ? `rounds finished so far: ${finished.join(", ")}` : "no round has finished yet";
+    if (status === "queued" || status === "running") return `round ${round} has not finished yet (the run is ${status}; ${sofar}); its model appears here when it does`;
+    return `round ${round} never finished: the run ${status === "finished" ? "finished" : `was ${status}`} before it (${sofar})`;
+  }
+  if (run?.config.verification.mode === "none") return `round ${round} of ${runId} exported no model: the run's verification mode is "none", and only verified rounds export one`;
+  return `round ${round} of ${runId} has no exported model file (its folder may have been cleaned up)`;
 }
 
 export const modelsRouter = router({
@@ -84,7 +100,10 @@ export const modelsRouter = router({
     }
     const engineLayers = finishedRounds(ctx.services, input.runId).get(input.round)?.layers ?? null;
     const rounds = [...finishedRounds(ctx.services, input.runId).keys()].sort((a, b) => a - b);
-    return { runId: run.id, label: run.label, round: input.round, rounds, inspection, engineLayers };
+    // The engine's remaining fractions for this round (lib/sparsity: of pruned layers, of all weights), for the inspector's labels.
+    const reported = finishedRounds(ctx.services, input.runId).get(input.round);
+    const engineSparsity = reported ? { remainingRatio: reported.remainingRatio, sparsity: reported.sparsity ?? null } : null;
+    return { runId: run.id, label: run.label, round: input.round, rounds, inspection, engineLayers, engineSparsity };
   }),
 
   /** The independent audit of one round (computed on first request, then cached). */

@@ -19,6 +19,14 @@ const SweepId = z.string().regex(/^sweep_[0-9a-f]{16}$/, "not a sweep id");
 const Priority = z.number().int().min(-100, "Priority is at least -100").max(100, "Priority is at most 100");
 const METHOD_NAMES = Object.keys(METHOD_LABELS) as [string, ...string[]];
 const MAX_SWEEP_RUNS = 64;
+const MAX_TAGS = 20;
+/** A tag: letters, digits and . _ : + - (single spaces inside), at most 32 characters. */
+const Tag = z
+  .string()
+  .trim()
+  .min(1, "A tag cannot be empty")
+  .max(32, "A tag is at most 32 characters")
+  .regex(/^[\p{L}\p{N}._:+-]+( [\p{L}\p{N}._:+-]+)*$/u, "A tag holds letters, digits and . _ : + - only");
 
 type ResearcherContext = Context & { user: NonNullable<Context["user"]> };
 
@@ -136,6 +144,28 @@ export const runsRouter = router({
     return findRun(ctx, input.id);
   }),
 
+  /** Renames a run, or replaces its tags or notes (the owner only); the run's id stays. */
+  annotate: researcherProcedure
+    .input(
+      z
+        .object({
+          id: RunId,
+          name: z.string().trim().min(1, "A name cannot be empty").max(120, "A name is at most 120 characters").optional(),
+          tags: z
+            .array(Tag)
+            .max(MAX_TAGS, `At most ${MAX_TAGS} tags`)
+            .refine(unique, "Each tag once")
+            .optional(),
+          notes: z.string().max(4000, "Notes are at most 4000 characters").optional(),
+        })
+        .strict(),
+    )
+    .mutation(({ ctx, input }) => {
+      ownRun(ctx, input.id, "annotate");
+      ctx.services.runs.annotate(input.id, { label: input.name, tags: input.tags, notes: input.notes });
+      return findRun(ctx, input.id);
+    }),
+
   /** Stops the run if it is running, then removes it, its events and its artifact folder. */
   delete: researcherProcedure.input(z.object({ id: RunId })).mutation(async ({ ctx, input }) => {
     ownRun(ctx, input.id, "delete");
@@ -168,7 +198,15 @@ export const runsRouter = router({
         const current = runs.get(input.id);
         if (ended && current && TERMINAL_STATUSES.includes(current.status)) return;
         if (!current) return; // deleted meanwhile
+        // Progress events are not stored: the latest one now, then live ones, each under
+        // the id of the last stored event (a client resuming from it misses nothing stored).
+        const latest = ctx.services.bus.latestProgress(input.id);
+        if (latest) yield tracked(String(lastId), latest.event);
         for await (const stored of live) {
+          if (stored.event.type === "progress") {
+            yield tracked(String(lastId), stored.event);
+            continue;
+          }
           if (stored.id <= lastId) continue;
           lastId = stored.id;
           yield tracked(String(stored.id), stored.event);

@@ -33,6 +33,10 @@ export interface Run {
   ownerId: number | null;
   /** The worker host running it (multi-host mode), else null. */
   worker: string | null;
+  /** The researcher's tags (short words, e.g. "baseline"), in the order given. */
+  tags: string[];
+  /** The researcher's free-text notes on the run ("" when none). */
+  notes: string;
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
@@ -58,6 +62,8 @@ interface RunRow {
   owner: string | null;
   owner_id: number | null;
   worker: string | null;
+  tags: string;
+  notes: string;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -78,6 +84,8 @@ function toRun(row: RunRow): Run {
     owner: row.owner,
     ownerId: row.owner_id,
     worker: row.worker,
+    tags: JSON.parse(row.tags ?? "[]"),
+    notes: row.notes ?? "",
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -118,6 +126,13 @@ export class RunStore {
 
   setPriority(id: string, priority: number): void {
     this.db.prepare(`UPDATE runs SET priority = ? WHERE id = ?`).run(priority, id);
+  }
+
+  /** Renames a run and/or replaces its tags or notes (fields left undefined stay). */
+  annotate(id: string, fields: { label?: string; tags?: string[]; notes?: string }): void {
+    this.db
+      .prepare(`UPDATE runs SET label = coalesce(?, label), tags = coalesce(?, tags), notes = coalesce(?, notes) WHERE id = ?`)
+      .run(fields.label ?? null, fields.tags === undefined ? null : JSON.stringify(fields.tags), fields.notes ?? null, id);
   }
 
   setWorker(id: string, worker: string | null): void {

@@ -9,6 +9,7 @@ import * as shares from "./004_shares";
 import * as audits from "./005_audits";
 import * as eventsByType from "./006_events_by_type";
 import * as runOwnerId from "./007_run_owner_id";
+import * as runNotes from "./008_run_notes";
 
 export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "001_runs", sql: runs.sql },
@@ -18,4 +19,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "005_audits", sql: audits.sql },
   { name: "006_events_by_type", sql: eventsByType.sql },
   { name: "007_run_owner_id", sql: runOwnerId.sql },
+  { name: "008_run_notes", sql: runNotes.sql },
 ];
