@@ -21,7 +21,6 @@ import json
 import os
 import sys
 import time
-from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENGINE = os.path.join(os.path.dirname(HERE), "engine")
@@ -76,14 +75,6 @@ def train(args) -> int:
     return 0
 
 
-def decided_by(results) -> str:
-    counts = Counter((r.status, r.decided_by) for r in results if r.status != "misclassified")
-    parts = []
-    for status in ("verified", "falsified", "unknown"):
-        steps = sorted(((by, n) for (s, by), n in counts.items() if s == status), key=lambda t: -t[1])
-        if steps:
-            parts.append(f"{status}: " + ", ".join(f"{by} {n}" for by, n in steps))
-    return "; ".join(parts) or "-"
 
 
 def verify(args) -> int:
@@ -93,6 +84,7 @@ def verify(args) -> int:
     from certprune.models import build_model
     from certprune.paths import load_torch
     from certprune.verify import VerifySettings, summarize, verify_samples
+    from certprune.verify.result import decided_by_text
     device = engine_device(args.device)
     info = dataset_info(DATASET)
     model = build_model(args.arch, info.input_shape, info.num_classes, info.mean, info.std).to(device)
@@ -126,7 +118,7 @@ def verify(args) -> int:
                     f"{max(r.seconds for r in results):>7.1f}")
         print(header + "\n" + rows[-1] + f"   (wall {time.monotonic() - started:.0f}s, "
               f"load {os.getloadavg()[0]:.1f})", flush=True)
-        print(f"  decided by: {decided_by(results)}", flush=True)
+        print(f"  decided by: {decided_by_text(results)}", flush=True)
     print("\n" + header + "\n" + "\n".join(rows))
     return 0
 

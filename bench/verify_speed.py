@@ -19,7 +19,6 @@ import argparse
 import os
 import sys
 import time
-from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "engine"))
@@ -31,6 +30,7 @@ from certprune.device import engine_device  # noqa: E402
 from certprune.models import build_model  # noqa: E402
 from certprune.paths import load_torch, save_torch  # noqa: E402
 from certprune.verify import BabSettings, VerifySettings, summarize, verify_samples  # noqa: E402
+from certprune.verify.result import decided_by_text  # noqa: E402
 
 DATASET = "fashion-mnist"
 DEFAULT_SAVE = os.path.join(HERE, "cache", "cnn7_fmnist_quick.pt")
@@ -101,16 +101,6 @@ def train_quick(args, device):
     return model.to(device).eval()
 
 
-def decided_by(results) -> str:
-    """'verified: ibp 135, alpha-crown 2; falsified: pgd 14; ...': which step decided each
-    correctly classified sample, per outcome."""
-    counts = Counter((r.status, r.decided_by) for r in results if r.status != "misclassified")
-    parts = []
-    for status in ("verified", "falsified", "unknown"):
-        steps = sorted(((by, n) for (s, by), n in counts.items() if s == status), key=lambda t: -t[1])
-        if steps:
-            parts.append(f"{status}: " + ", ".join(f"{by} {n}" for by, n in steps))
-    return "; ".join(parts) or "-"
 
 
 def main(argv=None) -> int:
@@ -147,7 +137,7 @@ def main(argv=None) -> int:
                     f"{settled:>9.1%}{s['meanVerifySeconds']:>9.2f}{s['medianVerifySeconds']:>9.2f}"
                     f"{max(secs):>8.1f}{rate:>11.1f}")
         print(header + "\n" + rows[-1] + f"   (wall {time.monotonic() - started:.0f}s)", flush=True)
-        print(f"  decided by: {decided_by(results)}", flush=True)
+        print(f"  decided by: {decided_by_text(results)}", flush=True)
     print("\n" + header + "\n" + "\n".join(rows))
     return 0
 

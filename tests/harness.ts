@@ -161,3 +161,18 @@ export async function fetchOnce(url: string, init?: RequestInit): Promise<Respon
     return fetch(url, init);
   }
 }
+
+/**
+ * A tRPC procedure called over HTTP as the browser calls it, with a session cookie (and the
+ * dashboard's origin on mutations); throws with the status and body on an error.
+ */
+export async function trpcCall<T>(dashboard: Pick<Dashboard, "url">, cookie: string, procedure: string, input: unknown,
+  method: "GET" | "POST" = "POST"): Promise<T> {
+  const url = `${dashboard.url}/api/trpc/${procedure}`;
+  const res = method === "GET"
+    ? await fetch(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: { cookie } })
+    : await fetch(url, { method: "POST", headers: { cookie, "content-type": "application/json", origin: dashboard.url }, body: JSON.stringify(input) });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${procedure}: ${res.status} ${JSON.stringify(body)}`);
+  return body.result.data as T;
+}

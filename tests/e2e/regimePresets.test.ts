@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { sessionCookie, signIn, waitFor } from "../harness";
+import { sessionCookie, signIn, trpcCall, waitFor } from "../harness";
 import { useDashboard } from "./session";
 
 const SHOTS = "/tmp/shots";
@@ -16,15 +16,8 @@ const app = useDashboard({ env: { CERTPRUNE_MAX_RUNS: "1", CERTPRUNE_THREADS: "1
 let page: Page;
 let cookie = "";
 
-async function api<T>(procedure: string, input: unknown, method: "GET" | "POST" = "POST"): Promise<T> {
-  const url = `${app.dashboard.url}/api/trpc/${procedure}`;
-  const res = method === "GET"
-    ? await fetch(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: { cookie } })
-    : await fetch(url, { method: "POST", headers: { cookie, "content-type": "application/json", origin: app.dashboard.url }, body: JSON.stringify(input) });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${procedure}: ${res.status} ${JSON.stringify(body)}`);
-  return body.result.data as T;
-}
+const api = <T>(procedure: string, input: unknown, method: "GET" | "POST" = "POST") =>
+  trpcCall<T>(app.dashboard, cookie, procedure, input, method);
 
 beforeAll(async () => {
   page = await (await app.browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();

@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENGINE_PYTHON, ROOT, sessionCookie, signIn, waitFor } from "../harness";
+import { ENGINE_PYTHON, ROOT, sessionCookie, signIn, trpcCall, waitFor } from "../harness";
 import { useDashboard } from "./session";
 
 const SHOTS = "/tmp/shots";
@@ -25,15 +25,8 @@ const shot = async (name: string) => {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 };
 
-async function api<T>(procedure: string, input: unknown, method: "GET" | "POST" = "POST"): Promise<T> {
-  const url = `${app.dashboard.url}/api/trpc/${procedure}`;
-  const res = method === "GET"
-    ? await fetch(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: { cookie } })
-    : await fetch(url, { method: "POST", headers: { cookie, "content-type": "application/json", origin: app.dashboard.url }, body: JSON.stringify(input) });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${procedure}: ${res.status} ${JSON.stringify(body)}`);
-  return body.result.data as T;
-}
+const api = <T>(procedure: string, input: unknown, method: "GET" | "POST" = "POST") =>
+  trpcCall<T>(app.dashboard, cookie, procedure, input, method);
 const statusOf = async (id: string) => (await api<{ status: string }>("runs.get", { id }, "GET")).status;
 const runIdOfPage = () => new URL(page.url()).pathname.split("/").pop()!;
 

@@ -47,7 +47,7 @@ from ..bounds.crown import backward_from, concretize
 from ..bounds.graph import build_graph
 from ..bounds.ibp import interval_bounds
 from ..bounds.operators import BoundLinear, BoundReLU
-from .losses import _box, _num_classes, update_running_statistics
+from .losses import _box, _num_classes, clean_logits
 
 #: below this IBP width the chord slope is replaced by exp at the upper end (still sound:
 #: e^a (e^w - 1) <= w e^(a + w)), which avoids dividing by ~0.
@@ -147,12 +147,7 @@ def fused_crown_ibp_loss(model: nn.Sequential, x: Tensor, y: Tensor, eps: float,
     beta = beta if beta > 1e-5 else 0.0
     lower_box, upper_box = _box(x, eps)
     bound = fused_ce_upper_bound(model, lower_box, upper_box, y, beta=beta, clean_input=x)
-    if bound.clean_output is not None:
-        logits = bound.clean_output.detach()
-        update_running_statistics(model, bound.batch_statistics)
-    else:
-        with torch.no_grad():
-            logits = model(x)
+    logits = clean_logits(model, x, bound)
     loss = bound.ce.mean()
     stats = {"count": int(y.numel()), "correct": int((logits.argmax(1) == y).sum()),
              "robust_correct": int((bound.ibp_margin_lower.detach() > 0).all(dim=1).sum()),

@@ -158,16 +158,23 @@ def certified_loss(model, x, y, eps, settings, eps_max, bounds: str | None = Non
         from .regimes import get_regime
         bounds = get_regime(settings.regime).bounds
     lower, result = certified_margin_lower(model, x, y, eps, eps_max, bounds, num_classes)
-    if logits is None and result.clean_output is not None:
-        logits = result.clean_output.detach()
-        update_running_statistics(model, result.batch_statistics)
-    elif logits is None:  # no train-mode BatchNorm: one plain forward pass for the clean accuracy
-        with torch.no_grad():
-            logits = model(x)
+    if logits is None:
+        logits = clean_logits(model, x, result)
     stats = {"count": int(y.numel()), "correct": int((logits.argmax(1) == y).sum())}
     loss = F.cross_entropy(worst_case_logits(lower, y, num_classes), y)
     stats.update(robust_correct=int((lower.detach() > 0).all(dim=1).sum()), robust_loss=float(loss.detach()))
     return loss, stats, result
+
+
+def clean_logits(model: nn.Module, x: torch.Tensor, result) -> torch.Tensor:
+    """The clean logits (B, K), detached, for the accuracy: those the bound pass computed,
+    with BatchNorm's running statistics updated as a train-mode forward pass would, or
+    (without train-mode BatchNorm) one plain forward pass."""
+    if result.clean_output is not None:
+        update_running_statistics(model, result.batch_statistics)
+        return result.clean_output.detach()
+    with torch.no_grad():
+        return model(x)
 
 
 @torch.no_grad()

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .losses import _box, _num_classes, update_running_statistics, worst_case_logits
+from .losses import _box, _num_classes, clean_logits, worst_case_logits
 from .noise import uniform_like
 
 #: the paper's MNIST-0.1 setting and CTRAIN's PGD defaults (module docstring)
@@ -123,12 +123,7 @@ def sabr_loss(model: nn.Sequential, x: Tensor, y: Tensor, eps: float, box_scale:
         x_adv = pgd_point(model, x, y, eps, steps, step, decay_at, decay, generator)
         lower, upper, _ = small_box(x, x_adv, eps, box_scale)
     result = compute_bounds(model, lower, upper, method="ibp", spec=margin_spec(y, num_classes), clean_input=x)
-    if result.clean_output is not None:
-        logits = result.clean_output.detach()
-        update_running_statistics(model, result.batch_statistics)
-    else:
-        with torch.no_grad():
-            logits = model(x)
+    logits = clean_logits(model, x, result)
     loss = F.cross_entropy(worst_case_logits(result.lower, y, num_classes), y)
     stats = {"count": int(y.numel()), "correct": int((logits.argmax(1) == y).sum()),
              "robust_correct": int((result.lower.detach() > 0).all(dim=1).sum()),

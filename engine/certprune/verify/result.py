@@ -72,3 +72,16 @@ def summarize(results: Iterable[SampleResult]) -> dict:
         "meanVerifySeconds": statistics.fmean(seconds) if n else None,
         "medianVerifySeconds": statistics.median(seconds) if n else None,
     }
+
+
+def decided_by_text(results: Iterable[SampleResult]) -> str:
+    """'verified: ibp 135, alpha-crown 2; falsified: pgd 14; ...': which step decided each
+    correctly classified sample, per outcome."""
+    from collections import Counter
+    counts = Counter((r.status, r.decided_by) for r in results if r.status != "misclassified")
+    parts = []
+    for status in ("verified", "falsified", "unknown"):
+        steps = sorted(((by, n) for (s, by), n in counts.items() if s == status), key=lambda t: -t[1])
+        if steps:
+            parts.append(f"{status}: " + ", ".join(f"{by} {n}" for by, n in steps))
+    return "; ".join(parts) or "-"
