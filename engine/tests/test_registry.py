@@ -48,10 +48,10 @@ def test_method_facts_come_from_their_records():
 
 
 def test_regime_facts_come_from_their_records():
-    assert [get_regime(n).certified for n in REGIMES] == [False, False, True, True]
-    assert [get_regime(n).robust_accuracy for n in REGIMES] == [False, True, True, True]
+    assert [get_regime(n).certified for n in REGIMES] == [False, False, True, True, True, True]
+    assert [get_regime(n).robust_accuracy for n in REGIMES] == [False, True, True, True, True, True]
     assert get_regime("fgsm").checkpoint.metric == "fgsmTestAccuracy"
-    assert [get_regime(n).hydra_lr for n in REGIMES] == [0.01, 0.01, 0.001, 0.001]
+    assert [get_regime(n).hydra_lr for n in REGIMES] == [0.01, 0.01, 0.001, 0.001, 0.001, 0.001]
     with pytest.raises(ValueError, match="training.regime must be one of natural, fgsm, ibp, crown-ibp"):
         get_regime("pgd")
 

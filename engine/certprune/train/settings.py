@@ -68,6 +68,9 @@ class TrainingSettings:
     options: dict = field(default_factory=dict)  # config keys no field above names (a regime's own), camelCase
 
     def __post_init__(self):
+        named = {_camel(f.name) for f in fields(self)}
+        self.options = {**{key: value for key, value in config_defaults("training").items() if key not in named},
+                        **self.options}                       # a regime's own settings: the schema's defaults
         regime = get_regime(self.regime)                      # names the bad regime
         regularizer = get_regularizer(self.regularizer)       # names the bad regulariser
         self.epochs, self.batch_size = int(self.epochs), int(self.batch_size)
