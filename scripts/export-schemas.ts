@@ -1,6 +1,7 @@
 /**
  * Writes every generated file of the protocol (run: npm run schemas):
  *   engine/schemas/registry.json   from the engine's registries (python -m certprune.describe);
+ *   engine/schemas/onnx-operators.json  from the ONNX op table (python -m certprune.describe onnx-operators);
  *   lib/protocol/generated.ts      from registry.json (the constants names.ts re-exports);
  *   engine/schemas/*.schema.json   from the zod protocol (lib/protocol/config.ts, events.ts);
  *   lib/protocol/defaults.ts       every setting's default as a plain object (config.ts's DEFAULT_CONFIG).
@@ -24,6 +25,9 @@ function writeRegistry(): Registry {
   const text = execFileSync(python, ["-m", "certprune.describe"], { cwd: path.join(root, "engine"), encoding: "utf8" });
   writeFileSync(path.join(dir, "registry.json"), text);
   console.log("wrote engine/schemas/registry.json");
+  const operators = execFileSync(python, ["-m", "certprune.describe", "onnx-operators"], { cwd: path.join(root, "engine"), encoding: "utf8" });
+  writeFileSync(path.join(dir, "onnx-operators.json"), operators);
+  console.log("wrote engine/schemas/onnx-operators.json");
   return JSON.parse(text) as Registry;
 }
 

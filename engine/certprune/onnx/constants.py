@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from .ops import Node
+from .node import Node
 
 
 def _fold_arithmetic(node: Node, values: List[np.ndarray]) -> np.ndarray:
