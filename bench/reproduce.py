@@ -27,9 +27,10 @@ With --record DIR, also DIR/<schedule>-seed<k>.json: every round's metrics and e
 image's verdict, compact (bench/reproduce_stats.py), from which --from-record re-writes the
 tables on any machine without the runs.
 
-Measured 2026-11-24 (--schedule reduced, 2 shared CPU cores, load average 4-13): 3,069 s
-wall, 1,948 s CPU; the table and chart are in docs/reproduction.md. The full schedule has
-not been run (no GPU yet).
+Measured 2026-12-02 (--schedule reduced, seed 0, 2 shared CPU cores, load average 3-13):
+1,964 s wall, 1,087 s CPU; the table, paired tests and chart are in docs/reproduction.md,
+the record in docs/reproduction/reduced-seed0.json. The full schedule has not been run (no
+GPU yet).
 """
 from __future__ import annotations
 
