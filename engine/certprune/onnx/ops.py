@@ -204,24 +204,24 @@ def _concat(node: Node, flow: Flow):
 # --------------------------------------------------------------------------- the table
 
 OP_TABLE: Dict[str, Builder] = {
-    "Relu": _relu,
-    "Identity": _identity,
-    "Dropout": _identity,  # inference: the identity
+    "Conv": _conv,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
     "Add": _arithmetic,
     "Sub": _arithmetic,
     "Mul": _arithmetic,
     "Div": _arithmetic,
-    "BatchNormalization": _batchnorm,
-    "Reshape": _reshape,
+    "Relu": _relu,
     "Flatten": _flatten,
-    "Squeeze": _squeeze_unsqueeze,
-    "Unsqueeze": _squeeze_unsqueeze,
+    "Reshape": _reshape,
+    "BatchNormalization": _batchnorm,
+    "Identity": _identity,
     "Transpose": _transpose,
     "Pad": _pad,
-    "Concat": _concat,
-    "Gemm": _gemm,
-    "MatMul": _matmul,
-    "Conv": _conv,
     "AveragePool": _pool,
     "MaxPool": _pool,
+    "Squeeze": _squeeze_unsqueeze,
+    "Unsqueeze": _squeeze_unsqueeze,
+    "Dropout": _identity,  # inference: the identity
+    "Concat": _concat,
 }
