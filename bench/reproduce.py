@@ -53,7 +53,6 @@ from reproduce_stats import compact, interval_text, load_verdicts, paired_lines 
 METHODS = (("IMP", "imp", "none"), ("HYDRA", "hydra", "none"), ("Random", "random", "none"),
            ("IMP+NRS", "imp", "nrs"), ("Slim", "slim", "slim"))
 GROUPS = (("IMP", "HYDRA", "Random"), ("IMP+NRS", "Slim"))
-CHANNEL_METHODS = {"slim"}
 
 # The paper's FashionMNIST numbers (PAPER.md, Table I, certified training): remaining ratio; std/ver.
 PAPER = {"dense": (1.0, 77.2, 68.8), "IMP": (0.07, 78.1, 73.5), "IMP+NRS": (0.05, 80.5, 74.0),
@@ -94,6 +93,7 @@ SCHEDULES = {
 def config_for(schedule: dict, method: str, regularizer: str, seed: int) -> dict:
     """The run configuration of one method (camelCase, as the dashboard writes it), defaults filled."""
     from certprune.protocol import load_config
+    from certprune.pruning.registry import is_channel_method
     s = schedule
     return load_config({
         "data": {"dataset": s["dataset"], "trainSize": s["train_size"], "testSize": s["test_size"],
@@ -102,7 +102,7 @@ def config_for(schedule: dict, method: str, regularizer: str, seed: int) -> dict
         "training": {"regime": s["regime"], "eps": s["eps"], "epochs": s["epochs"], "regularizer": regularizer,
                      "epsStart": s["eps_start"], "epsLength": s["eps_length"], "lrMilestones": s["lr_milestones"]},
         "pruning": {"method": method, "rounds": s["rounds"],
-                    "rate": s["channel_rate"] if method in CHANNEL_METHODS else s["rate"],
+                    "rate": s["channel_rate"] if is_channel_method(method) else s["rate"],
                     "hydraEpochs": s["hydra_epochs"]},
         "verification": {"mode": s["mode"], "samples": s["samples"], "timeout": s["timeout"],
                          "pgdSteps": s["pgd_steps"], "pgdRestarts": s["pgd_restarts"],
