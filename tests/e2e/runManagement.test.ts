@@ -38,10 +38,12 @@ const SMOKE = {
   verification: { mode: "none", samples: 0 },
 };
 /**
- * Holds the only engine slot while the test looks at the queue, with epochs of a few seconds
- * (cnn4 under CROWN-IBP, one thread), so that the engine reports progress inside them.
+ * Holds the only engine slot while the test looks at the queue, with epochs of several seconds
+ * (cnn7 under CROWN-IBP, one thread), so that the engine reports progress inside them.
  */
-const LONG = { ...SMOKE, model: { arch: "cnn4" }, training: { regime: "crown-ibp", epochs: 1000, epsStart: 1, epsLength: 100 } };
+// cnn7: an epoch of CROWN-IBP takes several seconds even on a fast, quiet machine, longer
+// than the engine's 2 s progress interval (cnn4's took about 1 s and sent no progress inside it).
+const LONG = { ...SMOKE, model: { arch: "cnn7" }, training: { regime: "crown-ibp", epochs: 1000, epsStart: 1, epsLength: 100 } };
 
 beforeAll(async () => {
   page = await (await app.browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
