@@ -48,6 +48,7 @@ async function main() {
       const methods = preset.methods ?? [null];
       const launched: { label: string; id: string; at: number; table: number; est: number; wait: number }[] = [];
       resetCalibration();
+      console.log(`# calibration before ${id}: ${JSON.stringify(measureCalibration(services.runs))}`);
       for (const method of methods) {
         const input: RunConfigInput = method
           ? { ...preset.config, pruning: { ...preset.config.pruning, method: METHOD_LABELS[method].method }, training: { ...preset.config.training, regularizer: METHOD_LABELS[method].regularizer } }

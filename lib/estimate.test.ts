@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { calibrate, estimateRun, formatEstimate, NO_CALIBRATION } from "./estimate";
+import { calibrate, shrunkFactor, estimateRun, formatEstimate, NO_CALIBRATION } from "./estimate";
 import { allFields, configFromValues, parseSeeds, valuesFrom } from "./launchFields";
 import { PRESETS } from "./presets";
 import { RunConfig, type RunConfigInput } from "./protocol";
@@ -81,15 +81,26 @@ describe("launch form fields", () => {
 });
 
 describe("calibration on this machine", () => {
-  it("scales training and verification by the measured factors and uses the measured set-up and per-round times", () => {
+  it("scales training, verification and the rounds' other work by the measured factors and uses the measured set-up", () => {
     const config = RunConfig.parse({ data: { dataset: "synthetic" }, model: { arch: "mlp", widths: [16] }, training: { regime: "natural", epochs: 4 }, pruning: { method: "imp", rounds: 2 }, verification: { mode: "crown", samples: 10 } });
     const raw = estimateRun(config);
     expect(calibrate(raw, NO_CALIBRATION)).toEqual(raw);
-    const c = calibrate(raw, { trainFactor: 3, verifyFactor: 0.5, roundOverheadSeconds: 2, startSeconds: 12, runs: 4 });
+    const c = calibrate(raw, { trainFactor: 3, verifyFactor: 0.5, overheadFactor: 2, startSeconds: 12, runs: 4 });
     expect(c.training).toBeCloseTo(raw.training * 3, 9);
     expect(c.verification).toBeCloseTo(raw.verification * 0.5, 9);
-    expect(c.attack).toBeCloseTo(3 * 2, 9); // three rounds (dense + 2) of measured per-round work
+    expect(c.attack).toBeCloseTo(raw.attack * 2, 9);
     expect(c.start).toBe(12);
-    expect(c.total).toBeCloseTo(12 + raw.training * 3 + raw.evaluation * 3 + 6 + raw.verification * 0.5, 9);
+    expect(c.total).toBeCloseTo(12 + raw.training * 3 + raw.evaluation * 3 + raw.attack * 2 + raw.verification * 0.5, 9);
+  });
+
+  it("lets a run of seconds barely move a factor and a run of minutes nearly set it", () => {
+    // A smoke run: 2 s of epochs where the table said 0.07 s. Unshrunk, a factor of 29.
+    expect(shrunkFactor(2, 0.07)).toBeGreaterThan(1);
+    expect(shrunkFactor(2, 0.07)).toBeLessThan(1.1);
+    // A quick CPU demo: 220 s where the table said 257 s.
+    expect(shrunkFactor(220, 257)).toBeCloseTo(250 / 287, 9);
+    expect(shrunkFactor(220, 257)).toBeLessThan(0.9);
+    expect(shrunkFactor(0, 0)).toBe(1);
+    expect(shrunkFactor(-3, 0)).toBe(1); // clock skew never makes a negative measurement
   });
 });

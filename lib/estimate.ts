@@ -175,23 +175,37 @@ export function formatEstimate(seconds: number): string {
 
 /**
  * How this machine's measured speed compares with the table above, from finished runs
- * (server/jobs/calibration.ts): the ratio of measured to estimated seconds for training
- * (epoch events' seconds) and for verification (sample events' seconds), the seconds to
- * set up (engine start to its first round) and the seconds per round spent outside training
- * and verification (PGD, bounds, pruning, export), as medians.
+ * (server/jobs/calibration.ts), as medians over the runs of each run's factor:
+ * measured against table seconds for training (epoch events' seconds), verification
+ * (sample events' seconds) and the per-round work outside them (PGD, bounds, pruning,
+ * export), and the seconds to set up (engine start to its first round).
+ *
+ * Each factor is shrunk towards 1 by CALIBRATION_PRIOR_SECONDS: (measured + K) / (table + K).
+ * A run that spent 2 s where the table said 0.07 s (a smoke run: per-epoch overhead the
+ * table ignores) says little about a 200 s training run; unshrunk, its ratio of 29 made
+ * every later estimate 5x too high. A run of minutes keeps nearly its raw ratio.
  * Null where no finished run measured that part.
  */
 export interface Calibration {
   trainFactor: number | null;
   verifyFactor: number | null;
-  roundOverheadSeconds: number | null;
+  /** Measured / table seconds of the rounds' other work (the table's `attack` part). */
+  overheadFactor: number | null;
   /** Seconds from the engine's start to its first round (imports, the dataset): paid once per run. */
   startSeconds: number | null;
   /** Finished runs the figures come from. */
   runs: number;
 }
 
-export const NO_CALIBRATION: Calibration = { trainFactor: null, verifyFactor: null, roundOverheadSeconds: null, startSeconds: null, runs: 0 };
+/** Seconds of evidence, at a factor of 1, that each run's measured seconds are weighed against. */
+export const CALIBRATION_PRIOR_SECONDS = 30;
+
+/** One run's calibration factor for one part: (measured + K) / (table + K). */
+export function shrunkFactor(measuredSeconds: number, tableSeconds: number, prior = CALIBRATION_PRIOR_SECONDS): number {
+  return (Math.max(0, measuredSeconds) + prior) / (Math.max(0, tableSeconds) + prior);
+}
+
+export const NO_CALIBRATION: Calibration = { trainFactor: null, verifyFactor: null, overheadFactor: null, startSeconds: null, runs: 0 };
 
 /** The estimate with this machine's measured factors applied (unchanged parts where none is measured). */
 export function calibrate(estimate: Estimate, calibration: Calibration): Estimate {
@@ -200,7 +214,7 @@ export function calibrate(estimate: Estimate, calibration: Calibration): Estimat
   const vf = calibration.verifyFactor ?? 1;
   const training = estimate.training * tf;
   const evaluation = estimate.evaluation * tf;
-  const attack = calibration.roundOverheadSeconds == null ? estimate.attack : estimate.rounds * calibration.roundOverheadSeconds;
+  const attack = estimate.attack * (calibration.overheadFactor ?? 1);
   const verification = estimate.verification * vf;
   const start = calibration.startSeconds ?? estimate.start;
   const total = start + training + evaluation + attack + verification;

@@ -1,12 +1,13 @@
 /**
  * How fast the engine really is on this machine, measured from finished runs' stored
  * events: for each of the latest finished runs, measured seconds (Σ epoch seconds, Σ
- * verified-sample seconds, and the rest of its wall time per round) against the table
- * estimate (lib/estimate.ts) of the same settings; the medians calibrate later estimates.
+ * verified-sample seconds, and the rest of its wall time after set-up) against the table
+ * estimate (lib/estimate.ts) of the same settings, as factors shrunk towards 1 by how few
+ * seconds they rest on (shrunkFactor); the medians calibrate later estimates.
  *
- *   measureCalibration(store) -> { trainFactor: 3.4, verifyFactor: 1.2, roundOverheadSeconds: 6, startSeconds: 9, runs: 5 }
+ *   measureCalibration(store) -> { trainFactor: 1.3, verifyFactor: 0.9, overheadFactor: 1.1, startSeconds: 3, runs: 5 }
  */
-import { estimateRun, NO_CALIBRATION, type Calibration } from "@/lib/estimate";
+import { estimateRun, NO_CALIBRATION, shrunkFactor, type Calibration } from "@/lib/estimate";
 import type { RunStore } from "../store/runs";
 
 const LATEST = 20;
@@ -62,12 +63,12 @@ function measure(store: RunStore): Calibration {
     const setup = Number.isFinite(roundsFrom) ? Math.max(0, (roundsFrom - run.startedAt!) / 1000) : null;
     const wall = (run.finishedAt! - run.startedAt!) / 1000;
     const estTrain = estimate.training + estimate.evaluation;
-    if (estTrain > 0 && epochSeconds > 0) train.push(epochSeconds / estTrain);
-    if (estimate.verification > 0 && sampleSeconds > 0) verify.push(sampleSeconds / estimate.verification);
+    if (epochSeconds > 0) train.push(shrunkFactor(epochSeconds, estTrain));
+    if (sampleSeconds > 0) verify.push(shrunkFactor(sampleSeconds, estimate.verification));
     if (setup != null) start.push(setup);
-    overhead.push(Math.max(0, wall - (setup ?? estimate.start) - epochSeconds - sampleSeconds) / estimate.rounds);
+    overhead.push(shrunkFactor(wall - (setup ?? estimate.start) - epochSeconds - sampleSeconds, estimate.attack));
     runs++;
   }
   if (runs === 0) return NO_CALIBRATION;
-  return { trainFactor: median(train), verifyFactor: median(verify), roundOverheadSeconds: median(overhead), startSeconds: median(start), runs };
+  return { trainFactor: median(train), verifyFactor: median(verify), overheadFactor: median(overhead), startSeconds: median(start), runs };
 }
