@@ -47,7 +47,7 @@ from xml.sax.saxutils import escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "engine"))
-from reproduce_stats import compact, interval_text, load_verdicts, paired_lines  # noqa: E402  (bench/, beside this file)
+from reproduce_stats import compact, interval_text, load_histories, load_verdicts, paired_lines  # noqa: E402  (bench/, beside this file)
 
 # (label, pruning.method, training.regularizer); worker groups keep shared dense rounds together.
 METHODS = (("IMP", "imp", "none"), ("HYDRA", "hydra", "none"), ("Random", "random", "none"),
@@ -81,6 +81,23 @@ SCHEDULES = {
                 "eps_length": 3, "lr_milestones": [12], "rounds": 3, "rate": 0.5, "channel_rate": 0.3,
                 "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
                 "pgd_restarts": 2, "attack_samples": 1000},
+    # Issue 20's study: does pruning still help under today's certified training? The
+    # reduced schedule's data, epochs and ramp, with SABR or MTL-IBP (their papers' settings,
+    # the registry's defaults), dense vs IMP vs IMP+NRS vs Random, 3 rounds of 50% (remaining
+    # 0.5, 0.25, 0.125), branch and bound (5 s) on the first 200 test images. One seed per
+    # call; the study runs seeds 0-2 (bench/reproduce_seeds.py pools them).
+    "sabr-study": {"dataset": "fashion-mnist", "arch": "cnn4", "regime": "sabr", "eps": 0.1,
+                   "train_size": 5000, "test_size": 1000, "augment": False, "epochs": 14, "eps_start": 2,
+                   "eps_length": 3, "lr_milestones": [12], "rounds": 3, "rate": 0.5, "channel_rate": 0.3,
+                   "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
+                   "pgd_restarts": 2, "attack_samples": 1000, "methods": ("IMP", "Random", "IMP+NRS"),
+                   "paper": False},
+    "mtl-ibp-study": {"dataset": "fashion-mnist", "arch": "cnn4", "regime": "mtl-ibp", "eps": 0.1,
+                      "train_size": 5000, "test_size": 1000, "augment": False, "epochs": 14, "eps_start": 2,
+                      "eps_length": 3, "lr_milestones": [12], "rounds": 3, "rate": 0.5, "channel_rate": 0.3,
+                      "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
+                      "pgd_restarts": 2, "attack_samples": 1000, "methods": ("IMP", "Random", "IMP+NRS"),
+                      "paper": False},
     # Seconds, for the test: synthetic 16x16 data, tiny everything.
     "smoke": {"dataset": "synthetic", "arch": "cnn4", "regime": "crown-ibp", "eps": 0.02,
               "train_size": 64, "test_size": 32, "augment": False, "epochs": 2, "eps_start": 1,
@@ -88,6 +105,17 @@ SCHEDULES = {
               "hydra_epochs": 1, "samples": 4, "mode": "bab", "timeout": 2.0, "pgd_steps": 3,
               "pgd_restarts": 1, "attack_samples": 32},
 }
+
+
+def method_labels(schedule: dict) -> tuple:
+    """The method labels a schedule runs (every METHODS label unless it names some)."""
+    return tuple(schedule.get("methods") or (label for label, _, _ in METHODS))
+
+
+def groups_for(schedule: dict) -> list:
+    """GROUPS restricted to the schedule's methods (empty groups dropped)."""
+    wanted = set(method_labels(schedule))
+    return [kept for kept in (tuple(label for label in group if label in wanted) for group in GROUPS) if kept]
 
 
 def config_for(schedule: dict, method: str, regularizer: str, seed: int) -> dict:
@@ -180,18 +208,18 @@ def delta(value, base, scale=100.0, digits=1, unit="") -> str:
     return f"{scale * (value - base):+.{digits}f}{unit}"
 
 
-def build_rows(curves: dict) -> list:
+def build_rows(curves: dict, with_paper: bool = True) -> list:
     """Table I rows: dense (IMP's round 0, shared with HYDRA and Random), then each method's best round."""
     dense_curve = curves.get("IMP") or next((c for c in curves.values() if c), [])
     dense = dense_curve[0] if dense_curve else None
     rows = []
     if dense is not None:
-        rows.append({"method": "dense", "round": 0, **_fields(dense), "paper": PAPER["dense"]})
+        rows.append({"method": "dense", "round": 0, **_fields(dense), "paper": PAPER["dense"] if with_paper else None})
     for label, curve in curves.items():
         best = best_row(curve)
         if best is None:
             continue
-        row = {"method": label, "round": best["round"], **_fields(best), "paper": PAPER.get(label),
+        row = {"method": label, "round": best["round"], **_fields(best), "paper": PAPER.get(label) if with_paper else None,
                "ownDense": _fields(curve[0]) if label in ("IMP+NRS", "Slim") else None}
         if dense is not None:
             base = _fields(dense)
@@ -343,20 +371,22 @@ def report(out: str, schedule_name: str, schedule: dict, meta: dict, seed: int =
         with open(from_record) as f:
             stored = json.load(f)
         curves, verdicts = stored["curves"], {k: {int(r): c for r, c in v.items()} for k, v in stored["verdicts"].items()}
+        histories = stored.get("histories", {})
         meta = {**stored.get("meta", {}), **{k: v for k, v in meta.items() if k not in stored.get("meta", {})}}
     else:
         curves = {}
-        for label, _, _ in METHODS:
+        for label in method_labels(schedule):
             curve = load_curve(os.path.join(out, "runs", label))
             if curve:
                 curves[label] = curve
         verdicts = load_verdicts(os.path.join(out, "runs"), curves)
-    rows = build_rows(curves)
+        histories = load_histories(os.path.join(out, "runs"), curves)
+    rows = build_rows(curves, with_paper=schedule.get("paper", True))
     data = {"schedule": schedule_name, "settings": schedule, "rows": rows, "curves": curves, **meta}
     if record_dir:
         os.makedirs(record_dir, exist_ok=True)
         with open(os.path.join(record_dir, f"{schedule_name}-seed{seed}.json"), "w") as f:
-            json.dump(compact(schedule_name, seed, curves, verdicts, meta), f, separators=(",", ":"))
+            json.dump(compact(schedule_name, seed, curves, verdicts, meta, histories), f, separators=(",", ":"))
     with open(os.path.join(out, "table.json"), "w") as f:
         json.dump(data, f, indent=1)
     with open(os.path.join(out, "table.md"), "w") as f:
@@ -399,22 +429,23 @@ def main(argv=None) -> int:
     if args.group is not None:       # a worker: run its methods, round by round
         import torch
         torch.set_num_threads(args.threads or 1)
-        run_group(GROUPS[args.group], schedule, out, args.seed, log)
+        run_group(groups_for(schedule)[args.group], schedule, out, args.seed, log)
         return 0
     started = time.time()
     if not args.report_only:
-        jobs = max(1, min(args.jobs, len(GROUPS)))
+        groups = groups_for(schedule)
+        jobs = max(1, min(args.jobs, len(groups)))
         threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
         log(f"schedule {args.schedule}: {jobs} worker(s) x {threads} thread(s), out {out}")
         if jobs == 1:
             import torch
             torch.set_num_threads(threads)
-            for group in range(len(GROUPS)):
-                run_group(GROUPS[group], schedule, out, args.seed, log)
+            for group in groups:
+                run_group(group, schedule, out, args.seed, log)
         else:
             base = [sys.executable, os.path.abspath(__file__), "--schedule", args.schedule, "--out", out,
                     "--seed", str(args.seed), "--threads", str(threads)]
-            workers = [subprocess.Popen(base + ["--group", str(g)]) for g in range(len(GROUPS))]
+            workers = [subprocess.Popen(base + ["--group", str(g)]) for g in range(len(groups))]
             codes = [w.wait() for w in workers]
             if any(codes):
                 log(f"a worker failed (exit codes {codes})")

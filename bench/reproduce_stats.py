@@ -2,7 +2,8 @@
 
     verdicts = load_verdicts(runs_dir, curves)          # {method: {round: "vvfum..."}}
     lines = paired_lines(rows, curves, verdicts)         # Markdown bullets: best rounds vs dense, method pairs
-    record = compact(schedule_name, seed, curves, verdicts, meta)   # docs/reproduction/<schedule>-seed<k>.json
+    histories = load_histories(runs_dir, curves)         # {method: {round: [[train, test] accuracy per epoch]}}
+    record = compact(schedule_name, seed, curves, verdicts, meta, histories)   # docs/reproduction/<schedule>-seed<k>.json
 
 Every round verifies the same first N test images, so two rounds (of one run, or of two
 runs with the same samples) are compared image by image: the exact two-sided McNemar test
@@ -95,9 +96,27 @@ def paired_lines(rows: list, curves: dict, verdicts: dict) -> list:
     return lines
 
 
-def compact(schedule_name: str, seed: int, curves: dict, verdicts: dict, meta: dict) -> dict:
-    """What regenerates every table, chart and test of one seed, without the checkpoints."""
-    return {"schedule": schedule_name, "seed": seed, "meta": meta,
+def load_histories(runs_dir: str, curves: dict) -> dict:
+    """{method: {round: [[train accuracy, test accuracy], ...] per epoch}} from each round's history.json."""
+    found = {}
+    for label, curve in curves.items():
+        for row in curve:
+            path = os.path.join(runs_dir, label, f"round_{row['round']}", "history.json")
+            if not os.path.exists(path):
+                continue
+            with open(path) as f:
+                history = json.load(f).get("history", [])
+            found.setdefault(label, {})[row["round"]] = [
+                [None if e.get(key) is None else round(e[key], 4) for key in ("trainAccuracy", "testAccuracy")]
+                for e in history]
+    return found
+
+
+def compact(schedule_name: str, seed: int, curves: dict, verdicts: dict, meta: dict,
+            histories: dict | None = None) -> dict:
+    """What regenerates every table, chart and test of one seed, without the checkpoints
+    (histories: each round's training curve, train and test accuracy per epoch)."""
+    return {"schedule": schedule_name, "seed": seed, "meta": meta, "histories": histories or {},
             "curves": {label: [{key: row.get(key) for key in ROUND_FIELDS if key in row} for row in curve]
                        for label, curve in curves.items()},
             "verdicts": verdicts, "codes": {v: k for k, v in CODES.items()}}
