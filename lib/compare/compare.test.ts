@@ -77,6 +77,20 @@ describe("aggregating runs into series", () => {
     expect(series.map((s) => s.label).sort()).toEqual(["IMP (epochs 2)", "IMP (epochs 5)"]);
   });
 
+  it("sets one regime's curve beside another's: the same method under SABR and MTL-IBP, seeds grouped per regime", () => {
+    const under = (regime: "sabr" | "mtl-ibp", seed: number): RunConfigInput => ({ pruning: { method: "imp" }, training: { regime }, seed });
+    const series = aggregateSeries([
+      run("s0", under("sabr", 0), [round(0, 1, 0.5, 0.8), round(1, 0.5, 0.6, 0.8)]),
+      run("s1", under("sabr", 1), [round(0, 1, 0.7, 0.8), round(1, 0.5, 0.8, 0.8)]),
+      run("m0", under("mtl-ibp", 0), [round(0, 1, 0.4, 0.8), round(1, 0.5, 0.4, 0.8)]),
+    ]);
+    expect(series.map((s) => s.label).sort()).toEqual(["IMP (regime mtl-ibp)", "IMP (regime sabr)"]);
+    const sabr = series.find((s) => s.label === "IMP (regime sabr)")!;
+    expect(sabr.runIds).toEqual(["s0", "s1"]);
+    expect(sabr.points[1].verifiedAccuracy!.mean).toBeCloseTo(0.7, 12);
+    expect(sabr.color).not.toBe(series.find((s) => s.label === "IMP (regime mtl-ibp)")!.color);
+  });
+
   it("uses per-sample counts for a round still verifying, marked partial", () => {
     const r = run("a", { ...imp(0), verification: { samples: 10 } }, [round(0, 1, 0.5, 0.8)]);
     r.status = "running";

@@ -115,6 +115,25 @@ export function methodColor(label: string, index = 0): string {
   return i >= 0 ? PALETTE[i % PALETTE.length] : EXTRA[index % EXTRA.length];
 }
 
+/**
+ * The method's colour for the first series of each method; a further series of the same
+ * method (another regime, other epochs) takes the next colour no series uses yet, so two
+ * curves on one chart never share a colour.
+ */
+function assignColors(series: Series[]): void {
+  const used = new Set<string>();
+  let extra = 0;
+  series.forEach((s, i) => {
+    let color = methodColor(s.label.split(" (")[0], i);
+    while (used.has(color) && extra < EXTRA.length + PALETTE.length) {
+      const pool = [...EXTRA, ...PALETTE];
+      color = pool[extra++ % pool.length];
+    }
+    used.add(color);
+    s.color = color;
+  });
+}
+
 // ------------------------------------------------------------------ aggregation
 
 function outcomeFractions(run: CompareRun, round: number): { outcomes: OutcomeCounts; partial: boolean } | null {
@@ -223,7 +242,7 @@ export function aggregateSeries(runs: CompareRun[]): Series[] {
   });
   disambiguateLabels(series);
   series.sort((a, b) => orderOf(a.label) - orderOf(b.label) || a.label.localeCompare(b.label));
-  series.forEach((s, i) => (s.color = methodColor(s.label.split(" (")[0], i)));
+  assignColors(series);
   return series;
 }
 
