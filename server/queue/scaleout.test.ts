@@ -88,6 +88,28 @@ describe("runs on several worker hosts (BullMQ)", () => {
     expect(eventsOf(id).some((e) => e.type === "failed")).toBe(false);
   });
 
+  it("shows the queue per host: each worker's running run, and what waits for a free worker", async () => {
+    workers = [await startWorker(workerEnv("gpu-a")), await startWorker(workerEnv("gpu-b"))];
+    const caller = callerFor(services);
+    const long = (seed: number) => ({ ...TWO_ROUNDS, training: { ...TWO_ROUNDS.training, epochs: 500 }, seed });
+    const a = await caller.runs.create({ config: long(0) });
+    const b = await caller.runs.create({ config: long(1) });
+    await until("both runs on a worker", () => [a.id, b.id].every((id) => services.runs.get(id)!.status === "running"));
+    const waiting = await caller.runs.create({ config: long(2), label: "waits" });
+    const view = await caller.queue.view();
+    expect(view.mode).toBe("bullmq");
+    expect(view.slots).toBe(2);
+    // One run per host (each worker takes one at a time), every running run on exactly one host.
+    expect(view.hosts.map((h) => h.worker).sort()).toEqual(["gpu-a", "gpu-b"]);
+    expect(view.hosts.map((h) => h.runs.length)).toEqual([1, 1]);
+    expect(view.hosts.flatMap((h) => h.runs).sort()).toEqual([a.id, b.id].sort());
+    for (const r of view.running) expect(r.worker).toBe(services.runs.get(r.id)!.worker);
+    expect(view.queued.map((q) => [q.id, q.position])).toEqual([[waiting.id, 1]]);
+    // It starts when the first of the two hosts is free.
+    expect(view.queued[0].startsInSeconds).toBeCloseTo(Math.min(...view.running.map((r) => r.remainingSeconds)), 6);
+    for (const id of [waiting.id, a.id, b.id]) await caller.runs.cancel({ id });
+  });
+
   it("cancels a run on a worker within 5 seconds, and a queued one at once", async () => {
     workers = [await startWorker(workerEnv("gpu-a"))];
     const caller = callerFor(services);
