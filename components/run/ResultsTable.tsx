@@ -78,7 +78,9 @@ export function ResultsTable({ view, runningRound }: { view: RunView; runningRou
             ? "Rounds within noise of it: not recorded by this run's engine."
             : info.indistinguishable.filter((k) => k !== info.round).length
               ? `Not distinguishable from round${info.indistinguishable.filter((k) => k !== info.round).length > 1 ? "s" : ""} ${info.indistinguishable.filter((k) => k !== info.round).join(", ")} (paired McNemar test on the same samples, p ≥ 0.05).`
-              : "Every other round differs significantly from it (paired McNemar test, p < 0.05)."}
+              : rows.filter((r) => r.verifiedAccuracy != null).length < 2
+                ? "It is the only verified round, so there is nothing to compare it with."
+                : "Every other round differs significantly from it (paired McNemar test, p < 0.05)."}
           {" "}Intervals are 95% Wilson intervals of the counts.
         </p>
       )}

@@ -254,6 +254,8 @@ sys.stdout.buffer.write(open(path, "rb").read())
     expect(text).not.toMatch(/training regime|Waiting for the first epoch/);
     expect(await page.getByTestId("no-training").textContent()).toMatch(/uploaded model is verified as it is/);
     expect(await page.getByTestId("settings-panel").locator('[data-group="training"]').textContent()).toMatch(/Not used: an uploaded model/);
+    // One round: nothing to test the best round against (not "every other round differs").
+    expect(await page.getByTestId("best-round-note").textContent()).toMatch(/only verified round, so there is nothing to compare it with/);
     await shot("upload-run");
 
     await page.goto(app.dashboard.url);
