@@ -244,6 +244,8 @@ def test_verify_box_takes_input_split_for_few_inputs_and_honours_the_deadline(mo
     assert calls and result.status == "verified" and result.decided_by == "bab" and result.domains > 1
     result = input_split(model, lo, hi, [just_safe], deadline=time.monotonic() - 1)
     assert result.status == "unknown" and result.decided_by == "timeout"
+    # Stopped with the root box open: its closing bound is the root's bound, below 0.
+    assert result.final_margin_lower == pytest.approx(result.margin_lower) and result.final_margin_lower <= 0
     calls.clear()
     clearly_safe = Clause(row, torch.tensor([-exact + 10.0]))
     plain = verify_box(model, lo, hi, [clearly_safe], "bab",

@@ -28,6 +28,7 @@ class Search:
         self.steps = 0
         self.root_margin: Optional[float] = None
         self.undecided = False  # a sub-box too small to split stayed open
+        self.open_bound: Optional[float] = None  # when stopped with boxes open: the lowest bound among them
         self.trace = None  # a callable(search) run at every step (for benchmarks), with ...
         self.info: Tuple[int, float, float] = (0, 0.0, 0.0)  # ... (open boxes, worst bound, lowest value seen)
         self.keep_parent_bounds = settings.parent_bounds
@@ -68,10 +69,11 @@ class Search:
         while cex is None:
             if len(pool) == 0:
                 return ("unknown" if self.undecided else "verified"), None
-            if time.monotonic() > self.deadline:
-                return "timeout", None
-            if len(pool) > settings.max_boxes:
-                return "memory", None
+            stop = "timeout" if time.monotonic() > self.deadline else "memory" if len(pool) > settings.max_boxes else None
+            if stop:
+                # the closing bound: the worst open box's worst unproven clause (<= 0: it is open)
+                self.open_bound = float(self._priority(pool).min())
+                return stop, None
             if len(pool) > settings.parent_bounds_boxes and pool.pre is not None:
                 self.keep_parent_bounds, pool.pre = False, None  # memory: children start afresh
             self.steps += 1

@@ -116,5 +116,5 @@ def input_split(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses, dea
         method = "crown" if search.bounded == 1 else "bab"
         return PropertyResult("verified", method, margin, search.bounded, None, seconds)
     return PropertyResult("unknown", "timeout" if status == "timeout" else "bab", margin, search.bounded, None,
-                          seconds)
+                          seconds, search.open_bound)
 

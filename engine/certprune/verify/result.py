@@ -23,9 +23,10 @@ class SampleResult:
     domains: branch-and-bound subdomains explored (0 without branch and bound).
     counterexample: (*input_shape) point in the box that is misclassified, or None.
     bab_seconds: the part of ``seconds`` spent in branch and bound (for domains per second).
-    final_margin_lower: branch and bound over ReLUs only: the smallest lower bound over its
+    final_margin_lower: branch and bound over ReLUs: the smallest lower bound over its
     subdomains (open, and closed by their bound) when it stopped, min over the margins; > 0
-    when verified, <= 0 when it stopped undecided. None for every other decider.
+    when verified, <= 0 when it stopped undecided. Input splitting stopped undecided (time
+    or memory): the lowest bound among its open boxes (<= 0). None for every other decider.
     """
 
     index: int
