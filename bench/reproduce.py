@@ -58,6 +58,12 @@ GROUPS = (("IMP", "HYDRA", "Random"), ("IMP+NRS", "Slim"))
 PAPER = {"dense": (1.0, 77.2, 68.8), "IMP": (0.07, 78.1, 73.5), "IMP+NRS": (0.05, 80.5, 74.0),
          "HYDRA": (0.51, 79.1, 73.3), "Random": None, "Slim": (0.32, 78.5, 71.8)}
 
+REDUCED = {"dataset": "fashion-mnist", "arch": "cnn4", "regime": "crown-ibp", "eps": 0.1,
+           "train_size": 5000, "test_size": 1000, "augment": False, "epochs": 14, "eps_start": 2,
+           "eps_length": 3, "lr_milestones": [12], "rounds": 3, "rate": 0.5, "channel_rate": 0.3,
+           "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
+           "pgd_restarts": 2, "attack_samples": 1000}
+
 SCHEDULES = {
     # The paper's: cnn7, all 60k training images with augmentation, 200 epochs per round,
     # lr x0.1 at 140 and 170, eps ramp from epoch 11 over 80 epochs, 16 rounds of 20% of
@@ -76,40 +82,19 @@ SCHEDULES = {
     # 3 rounds of 50% of the weights (30% of the channels for Slim), HYDRA scores trained
     # 4 epochs, branch and bound with a 5 s timeout per sample, PGD 20 steps x 2 restarts
     # on the first 1,000 test images.
-    "reduced": {"dataset": "fashion-mnist", "arch": "cnn4", "regime": "crown-ibp", "eps": 0.1,
-                "train_size": 5000, "test_size": 1000, "augment": False, "epochs": 14, "eps_start": 2,
-                "eps_length": 3, "lr_milestones": [12], "rounds": 3, "rate": 0.5, "channel_rate": 0.3,
-                "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
-                "pgd_restarts": 2, "attack_samples": 1000},
+    "reduced": REDUCED,
     # Issue 19's certified schedule, about 90 min of wall time for 3 seeds on 2 CPU cores
-    # (one seed per core, --jobs 1): the reduced schedule's data (the first 5,000 training
-    # images) trained 24 epochs per round (1 natural, 3 of CROWN-IBP ramp, 20 at eps 0.1,
-    # lr x0.1 after epoch 20, where the dense network's training accuracy flattens: the
-    # record keeps the curve), 5 rounds of 50% of the weights (remaining 0.5 ... 0.031; 30%
-    # of the channels for Slim) so that accuracy can fall again before the last round,
-    # branch and bound (5 s) on the first 200 test images, PGD on the first 1,000.
-    "certified": {"dataset": "fashion-mnist", "arch": "cnn4", "regime": "crown-ibp", "eps": 0.1,
-                  "train_size": 5000, "test_size": 1000, "augment": False, "epochs": 24, "eps_start": 2,
-                  "eps_length": 3, "lr_milestones": [20], "rounds": 5, "rate": 0.5, "channel_rate": 0.3,
-                  "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
-                  "pgd_restarts": 2, "attack_samples": 1000},
+    # (one seed per core, --jobs 1): the reduced schedule trained 24 epochs per round (1
+    # natural, 3 of CROWN-IBP ramp, 20 at eps 0.1, lr x0.1 after epoch 20, where the dense
+    # network's training accuracy flattens: the record keeps the curve), 5 rounds of 50% of
+    # the weights (remaining 0.5 ... 0.031) so that accuracy can fall again before the last.
+    "certified": {**REDUCED, "epochs": 24, "lr_milestones": [20], "rounds": 5},
     # Issue 20's study: does pruning still help under today's certified training? The
-    # reduced schedule's data, epochs and ramp, with SABR or MTL-IBP (their papers' settings,
-    # the registry's defaults), dense vs IMP vs IMP+NRS vs Random, 3 rounds of 50% (remaining
-    # 0.5, 0.25, 0.125), branch and bound (5 s) on the first 200 test images. One seed per
-    # call; the study runs seeds 0-2 (bench/reproduce_seeds.py pools them).
-    "sabr-study": {"dataset": "fashion-mnist", "arch": "cnn4", "regime": "sabr", "eps": 0.1,
-                   "train_size": 5000, "test_size": 1000, "augment": False, "epochs": 14, "eps_start": 2,
-                   "eps_length": 3, "lr_milestones": [12], "rounds": 3, "rate": 0.5, "channel_rate": 0.3,
-                   "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
-                   "pgd_restarts": 2, "attack_samples": 1000, "methods": ("IMP", "Random", "IMP+NRS"),
-                   "paper": False},
-    "mtl-ibp-study": {"dataset": "fashion-mnist", "arch": "cnn4", "regime": "mtl-ibp", "eps": 0.1,
-                      "train_size": 5000, "test_size": 1000, "augment": False, "epochs": 14, "eps_start": 2,
-                      "eps_length": 3, "lr_milestones": [12], "rounds": 3, "rate": 0.5, "channel_rate": 0.3,
-                      "hydra_epochs": 4, "samples": 200, "mode": "bab", "timeout": 5.0, "pgd_steps": 20,
-                      "pgd_restarts": 2, "attack_samples": 1000, "methods": ("IMP", "Random", "IMP+NRS"),
-                      "paper": False},
+    # reduced schedule with SABR or MTL-IBP (their papers' settings, the registry's
+    # defaults), dense vs IMP vs IMP+NRS vs Random, no paper column. One seed per call; the
+    # study runs seeds 0-2 (bench/reproduce_seeds.py pools them).
+    "sabr-study": {**REDUCED, "regime": "sabr", "methods": ("IMP", "Random", "IMP+NRS"), "paper": False},
+    "mtl-ibp-study": {**REDUCED, "regime": "mtl-ibp", "methods": ("IMP", "Random", "IMP+NRS"), "paper": False},
     # Seconds, for the test: synthetic 16x16 data, tiny everything.
     "smoke": {"dataset": "synthetic", "arch": "cnn4", "regime": "crown-ibp", "eps": 0.02,
               "train_size": 64, "test_size": 32, "augment": False, "epochs": 2, "eps_start": 1,
@@ -317,62 +302,78 @@ def markdown(rows: list, curves: dict, schedule_name: str, schedule: dict, meta:
 COLORS = {"IMP": "#1f77b4", "IMP+NRS": "#d62728", "HYDRA": "#2ca02c", "Random": "#7f7f7f", "Slim": "#9467bd"}
 
 
+class ChartFrame:
+    """An SVG chart of accuracy (%) against remaining weight ratio (log scale, 1 at the left):
+    the axes, grid and labels for the given values; plot with x_of/y_of, then legend()."""
+
+    width, height, left, right, top, bottom = 640, 400, 60, 120, 40, 50
+
+    def __init__(self, title: str, ratios: list, accs: list, x_label: str, y_label: str = "verified accuracy (%)",
+                 ticks=(1, .5, .2, .1, .05, .02, .01, .005, .002, .001, .0005, .0002, .0001)):
+        self.plot_w, self.plot_h = self.width - self.left - self.right, self.height - self.top - self.bottom
+        self.decades = max(1.0, math.ceil(-math.log10(max(min(ratios + [0.5]), 1e-4)) * 2) / 2)
+        self.y_min = max(0.0, math.floor((min(accs + [100.0]) - 5) / 10) * 10)
+        y_max = min(100.0, math.ceil((max(accs + [0.0]) + 5) / 10) * 10)
+        self.y_max = y_max if y_max > self.y_min else self.y_min + 10
+        left, top, plot_w, plot_h = self.left, self.top, self.plot_w, self.plot_h
+        self.parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
+                      f'viewBox="0 0 {self.width} {self.height}" font-family="sans-serif" font-size="12">',
+                      f'<rect width="{self.width}" height="{self.height}" fill="white"/>',
+                      f'<text x="{self.width / 2:.0f}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
+                      f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
+                      f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>']
+        for tick in [t for t in ticks if t >= 10 ** -self.decades - 1e-12]:
+            x = self.x_of(tick)
+            self.parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" stroke="#ddd"/>')
+            self.parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{tick:.3g}</text>')
+        step = 10 if self.y_max - self.y_min > 20 else 5
+        value = self.y_min
+        while value <= self.y_max + 1e-9:
+            y = self.y_of(value)
+            self.parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
+            self.parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.0f}</text>')
+            value += step
+        self.parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{self.height - 10}" text-anchor="middle">'
+                          f'{escape(x_label)}</text>')
+        self.parts.append(f'<text x="15" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
+                          f'transform="rotate(-90 15 {top + plot_h / 2:.0f})">{escape(y_label)}</text>')
+        self.entries = 0
+
+    def x_of(self, ratio: float) -> float:
+        return self.left + self.plot_w * (-math.log10(max(ratio, 1e-6)) / self.decades)
+
+    def y_of(self, acc: float) -> float:
+        return self.top + self.plot_h * (1 - (acc - self.y_min) / (self.y_max - self.y_min))
+
+    def line(self, points: list, color: str, dots: bool = True) -> None:
+        self.parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
+                          + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>')
+        if dots:
+            self.parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in points]
+
+    def legend(self, label: str, color: str) -> None:
+        x, y = self.left + self.plot_w, self.top + 14 + 18 * self.entries
+        self.entries += 1
+        self.parts.append(f'<line x1="{x + 12}" y1="{y - 4}" x2="{x + 32}" y2="{y - 4}" stroke="{color}" '
+                          f'stroke-width="2"/>')
+        self.parts.append(f'<text x="{x + 36}" y="{y}">{escape(label)}</text>')
+
+    def svg(self) -> str:
+        return "\n".join(self.parts + ["</svg>"]) + "\n"
+
+
 def svg_chart(curves: dict, title: str) -> str:
     """Verified accuracy (%) vs remaining weight ratio (log scale, 1 at the left), one polyline per method."""
-    width, height, left, right, top, bottom = 640, 400, 60, 120, 40, 50
-    plot_w, plot_h = width - left - right, height - top - bottom
-    ratios = [r["remainingRatio"] for c in curves.values() for r in c if r.get("verifiedAccuracy") is not None]
-    accs = [100 * r["verifiedAccuracy"] for c in curves.values() for r in c if r.get("verifiedAccuracy") is not None]
-    low_ratio = min(ratios + [0.5])
-    decades = max(1.0, math.ceil(-math.log10(max(low_ratio, 1e-4)) * 2) / 2)
-    y_min = max(0.0, math.floor((min(accs + [100.0]) - 5) / 10) * 10)
-    y_max = min(100.0, math.ceil((max(accs + [0.0]) + 5) / 10) * 10)
-    if y_max <= y_min:
-        y_max = y_min + 10
-
-    def x_of(ratio):
-        return left + plot_w * (-math.log10(max(ratio, 1e-6)) / decades)
-
-    def y_of(acc):
-        return top + plot_h * (1 - (acc - y_min) / (y_max - y_min))
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<text x="{width / 2:.0f}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>']
-    for tick in [t for t in (1, .5, .2, .1, .05, .02, .01, .005, .002, .001, .0005, .0002, .0001)
-                 if t >= 10 ** -decades - 1e-12]:
-        x = x_of(tick)
-        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" stroke="#ddd"/>')
-        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{tick:.3g}</text>')
-    step = 10 if y_max - y_min > 20 else 5
-    value = y_min
-    while value <= y_max + 1e-9:
-        y = y_of(value)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.0f}</text>')
-        value += step
-    parts.append(f'<text x="{left + plot_w / 2:.0f}" y="{height - 10}" text-anchor="middle">'
-                 f'remaining weight ratio (log scale)</text>')
-    parts.append(f'<text x="15" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
-                 f'transform="rotate(-90 15 {top + plot_h / 2:.0f})">verified accuracy (%)</text>')
-    for index, (label, curve) in enumerate(curves.items()):
-        points = [(x_of(r["remainingRatio"]), y_of(100 * r["verifiedAccuracy"])) for r in curve
+    rows = [r for c in curves.values() for r in c if r.get("verifiedAccuracy") is not None]
+    frame = ChartFrame(title, [r["remainingRatio"] for r in rows], [100 * r["verifiedAccuracy"] for r in rows],
+                       "remaining weight ratio (log scale)")
+    for label, curve in curves.items():
+        points = [(frame.x_of(r["remainingRatio"]), frame.y_of(100 * r["verifiedAccuracy"])) for r in curve
                   if r.get("verifiedAccuracy") is not None]
-        if not points:
-            continue
-        color = COLORS.get(label, "#000")
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
-                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>')
-        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in points]
-        y = top + 14 + 18 * index
-        parts.append(f'<line x1="{left + plot_w + 12}" y1="{y - 4}" x2="{left + plot_w + 32}" y2="{y - 4}" '
-                     f'stroke="{color}" stroke-width="2"/>')
-        parts.append(f'<text x="{left + plot_w + 36}" y="{y}">{escape(label)}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+        if points:
+            frame.line(points, COLORS.get(label, "#000"))
+            frame.legend(label, COLORS.get(label, "#000"))
+    return frame.svg()
 
 
 def report(out: str, schedule_name: str, schedule: dict, meta: dict, seed: int = 0, record_dir: str | None = None,

@@ -27,17 +27,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
-from xml.sax.saxutils import escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "engine"))
 from certprune.stats import mcnemar_exact, wilson_interval  # noqa: E402
 
-from reproduce import COLORS, best_row, ratio_text  # noqa: E402  (bench/, beside this file)
+from reproduce import COLORS, ChartFrame, best_row, ratio_text  # noqa: E402  (bench/, beside this file)
 
 DENSE = "IMP"   # the run whose round 0 is the dense network (shared with HYDRA and Random)
 # Pairs a reviewer asks about (A, B): does the criterion matter beyond sparsity, does NRS help?
@@ -224,58 +222,20 @@ def markdown(data: dict) -> str:
 
 def svg(data: dict, title: str) -> str:
     """Mean verified accuracy over seeds vs remaining ratio (log scale), with the lowest-highest seed band."""
-    width, height, left, right, top, bottom = 640, 400, 60, 120, 40, 50
-    plot_w, plot_h = width - left - right, height - top - bottom
     series = {label: rows for label, rows in data["perRound"].items() if rows}
-    ratios = [row["remainingRatio"] for rows in series.values() for row in rows]
-    values = [100 * v for rows in series.values() for row in rows for v in row["perSeed"]]
-    decades = max(1.0, math.ceil(-math.log10(max(min(ratios + [0.5]), 1e-4)) * 2) / 2)
-    y_min = max(0.0, math.floor((min(values + [100.0]) - 5) / 10) * 10)
-    y_max = min(100.0, math.ceil((max(values + [0.0]) + 5) / 10) * 10)
-    y_max = y_max if y_max > y_min else y_min + 10
-
-    def x_of(ratio):
-        return left + plot_w * (-math.log10(max(ratio, 1e-6)) / decades)
-
-    def y_of(acc):
-        return top + plot_h * (1 - (acc - y_min) / (y_max - y_min))
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<text x="{width / 2:.0f}" y="20" text-anchor="middle" font-size="14">{escape(title)}</text>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>',
-             f'<text x="{left + plot_w / 2:.0f}" y="{height - 10}" text-anchor="middle">remaining weight ratio '
-             f'(log scale); line: mean over seeds, band: lowest to highest seed</text>',
-             f'<text x="15" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
-             f'transform="rotate(-90 15 {top + plot_h / 2:.0f})">verified accuracy (%)</text>']
-    for tick in [t for t in (1, .5, .25, .125, .0625) if t >= 10 ** -decades - 1e-12]:
-        x = x_of(tick)
-        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" stroke="#ddd"/>')
-        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{tick:g}</text>')
-    value = y_min
-    while value <= y_max + 1e-9:
-        y = y_of(value)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.0f}</text>')
-        value += 10 if y_max - y_min > 20 else 5
-    for index, (label, rows) in enumerate(series.items()):
+    frame = ChartFrame(title, [row["remainingRatio"] for rows in series.values() for row in rows],
+                       [100 * v for rows in series.values() for row in rows for v in row["perSeed"]],
+                       "remaining weight ratio (log scale); line: mean over seeds, band: lowest to highest seed",
+                       ticks=(1, .5, .25, .125, .0625, .03125))
+    for label, rows in series.items():
         color = COLORS.get(label, "#000")
-        upper = [(x_of(r["remainingRatio"]), y_of(100 * max(r["perSeed"]))) for r in rows]
-        lower = [(x_of(r["remainingRatio"]), y_of(100 * min(r["perSeed"]))) for r in rows]
-        band = upper + lower[::-1]
-        parts.append(f'<polygon fill="{color}" fill-opacity="0.15" stroke="none" points="'
-                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in band) + '"/>')
-        mean = [(x_of(r["remainingRatio"]), y_of(100 * r["mean"])) for r in rows]
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
-                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in mean) + '"/>')
-        y = top + 14 + 18 * index
-        parts.append(f'<line x1="{left + plot_w + 12}" y1="{y - 4}" x2="{left + plot_w + 32}" y2="{y - 4}" '
-                     f'stroke="{color}" stroke-width="2"/>')
-        parts.append(f'<text x="{left + plot_w + 36}" y="{y}">{escape(label)}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+        upper = [(frame.x_of(r["remainingRatio"]), frame.y_of(100 * max(r["perSeed"]))) for r in rows]
+        lower = [(frame.x_of(r["remainingRatio"]), frame.y_of(100 * min(r["perSeed"]))) for r in rows]
+        frame.parts.append(f'<polygon fill="{color}" fill-opacity="0.15" stroke="none" points="'
+                           + " ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower[::-1]) + '"/>')
+        frame.line([(frame.x_of(r["remainingRatio"]), frame.y_of(100 * r["mean"])) for r in rows], color)
+        frame.legend(label, color)
+    return frame.svg()
 
 
 def main(argv=None) -> int:

@@ -26,17 +26,22 @@ ROUND_FIELDS = ("round", "remainingRatio", "remainingChannelRatio", "sparsity", 
                 "samples", "meanVerifySeconds", "unstableRatio", "testAccuracy", "evaluationImages", "seconds")
 
 
+def _round_files(runs_dir: str, curves: dict, name: str):
+    """(method, round, parsed JSON) of each round's file ``name`` that exists."""
+    for label, curve in curves.items():
+        for row in curve:
+            path = os.path.join(runs_dir, label, f"round_{row['round']}", name)
+            if os.path.exists(path):
+                with open(path) as f:
+                    yield label, row["round"], json.load(f)
+
+
 def load_verdicts(runs_dir: str, curves: dict) -> dict:
     """{method: {round: status codes by sample index}} from each round's verification.json."""
     found = {}
-    for label, curve in curves.items():
-        for row in curve:
-            path = os.path.join(runs_dir, label, f"round_{row['round']}", "verification.json")
-            if not os.path.exists(path):
-                continue
-            with open(path) as f:
-                results = sorted(json.load(f).get("results", []), key=lambda r: int(r["index"]))
-            found.setdefault(label, {})[row["round"]] = "".join(CODES[r["status"]] for r in results)
+    for label, k, stored in _round_files(runs_dir, curves, "verification.json"):
+        results = sorted(stored.get("results", []), key=lambda r: int(r["index"]))
+        found.setdefault(label, {})[k] = "".join(CODES[r["status"]] for r in results)
     return found
 
 
@@ -99,16 +104,10 @@ def paired_lines(rows: list, curves: dict, verdicts: dict) -> list:
 def load_histories(runs_dir: str, curves: dict) -> dict:
     """{method: {round: [[train accuracy, test accuracy], ...] per epoch}} from each round's history.json."""
     found = {}
-    for label, curve in curves.items():
-        for row in curve:
-            path = os.path.join(runs_dir, label, f"round_{row['round']}", "history.json")
-            if not os.path.exists(path):
-                continue
-            with open(path) as f:
-                history = json.load(f).get("history", [])
-            found.setdefault(label, {})[row["round"]] = [
-                [None if e.get(key) is None else round(e[key], 4) for key in ("trainAccuracy", "testAccuracy")]
-                for e in history]
+    for label, k, stored in _round_files(runs_dir, curves, "history.json"):
+        found.setdefault(label, {})[k] = [
+            [None if e.get(key) is None else round(e[key], 4) for key in ("trainAccuracy", "testAccuracy")]
+            for e in stored.get("history", [])]
     return found
 
 
