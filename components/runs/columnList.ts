@@ -21,19 +21,19 @@ export interface Column {
 
 export const COLUMNS: Column[] = [
   { id: "select", key: null, label: "", width: 34, fixed: true },
-  { id: "run", key: "label", label: "Run", width: 160, fixed: true },
-  { id: "status", key: "status", label: "Status", width: 84 },
-  { id: "progress", key: "progress", label: "Progress", width: 100 },
-  { id: "dataset", key: "dataset", label: "Dataset", width: 90 },
+  { id: "run", key: "label", label: "Run", width: 132, fixed: true },
+  { id: "status", key: "status", label: "Status", width: 96 },
+  { id: "progress", key: "progress", label: "Progress", width: 96 },
+  { id: "dataset", key: "dataset", label: "Dataset", width: 84 },
   { id: "model", key: "arch", label: "Model", width: 62 },
-  { id: "regime", key: "regime", label: "Regime", width: 80 },
-  { id: "method", key: "method", label: "Method", width: 108 },
-  { id: "verifier", key: "verifier", label: "Verifier", width: 64 },
-  { id: "seed", key: null, label: "Seed", width: 44, num: true },
-  { id: "verified", key: "verified", label: "Best verified", width: 92, num: true, title: "The best certified accuracy over the run's rounds (the engine's best round)" },
-  { id: "remaining", key: "remaining", label: "Remaining", width: 84, num: true, title: "Remaining weights of the pruned layers, in percent, at the best round" },
-  { id: "duration", key: "duration", label: "Duration", width: 70, num: true, title: "From the engine's start to its end (running: so far)" },
-  { id: "created", key: "created", label: "Created", width: 66 },
+  { id: "regime", key: "regime", label: "Regime", width: 88 },
+  { id: "method", key: "method", label: "Method", width: 96 },
+  { id: "verifier", key: "verifier", label: "Verifier", width: 70 },
+  { id: "seed", key: null, label: "Seed", width: 50, num: true },
+  { id: "verified", key: "verified", label: "Best verified", width: 78, num: true, title: "The best certified accuracy over the run's rounds (the engine's best round)" },
+  { id: "remaining", key: "remaining", label: "Remaining", width: 92, num: true, title: "Remaining weights of the pruned layers, in percent, at the best round" },
+  { id: "duration", key: "duration", label: "Duration", width: 78, num: true, title: "From the engine's start to its end (running: so far)" },
+  { id: "created", key: "created", label: "Created", width: 76 },
 ];
 
 export const SORT_KEYS = COLUMNS.map((c) => c.key).filter((k): k is SortKey => k != null);
