@@ -127,7 +127,7 @@ def _test_text(test: dict | None) -> str:
         return "-"
     verdict = "significant at 0.05" if test["p"] < 0.05 else "not significant"
     return (f"{100 * test['difference']:+.1f} points ({test['onlyA']} vs {test['onlyB']} discordant of "
-            f"{test['pairs']} pairs, {test['seeds']} seeds), p = {test['p']:.3g}, {verdict}")
+            f"{test['pairs']} pairs, {test['seeds']} seed{'' if test['seeds'] == 1 else 's'}), p = {test['p']:.3g}, {verdict}")
 
 
 def dense_curve(records: list) -> list:
@@ -199,7 +199,7 @@ def markdown(data: dict) -> str:
                          f"[{_pct(low)}, {_pct(high)}] | {' / '.join(_pct(v) for v in row['perSeed'])} | "
                          f"{_pct(row['mean'])}{sd} | {row['unknown']} | {row['meanVerifySeconds']:.2f} |")
     lines += ["", "Fixed-round paired tests (the same sparsity, pooled over seeds; exact McNemar on the discordant "
-              "(seed, image) pairs):", ""]
+              "(seed, image) pairs; \"dense\" is the plain dense round, IMP's round 0, also for IMP+NRS):", ""]
     lines += [f"- round {t['round']}: {t['a']} vs {t['b']}: {_test_text(t)}" for t in data["fixed"]]
     lines += ["", "Table I form: each method's best round per seed (most verified, earliest on ties), mean ± sd "
               "over seeds, against its seed's dense round (best rounds are picked on the images they are tested "
