@@ -39,7 +39,7 @@ export function QueuePanel({ highlight }: { highlight?: string }) {
           ? `Multi-host: runs go to certprune workers (${q.hosts.length} busy now).`
           : `${q.slots} engine${q.slots === 1 ? "" : "s"} at a time on this machine; higher priority first, then launch order.`}{" "}
         {cal.runs > 0
-          ? `Times are estimates calibrated on the last ${cal.runs} finished run${cal.runs === 1 ? "" : "s"} here (training ×${(cal.trainFactor ?? 1).toFixed(2)}${cal.verifyFactor != null ? `, verification ×${cal.verifyFactor.toFixed(2)}` : ""} of the table estimate).`
+          ? `Times are estimates calibrated on the last ${cal.runs} finished run${cal.runs === 1 ? "" : "s"} here (training ×${(cal.trainFactor ?? 1).toFixed(2)}${cal.verifyFactor != null ? `, verification ×${cal.verifyFactor.toFixed(2)}` : ""}${cal.overheadFactor != null ? `, the rest of each round ×${cal.overheadFactor.toFixed(2)}` : ""} of the table estimate; short runs count for little).`
           : "Times are table estimates (no finished run on this machine to calibrate them yet)."}
       </p>
       <h2>Running ({q.running.length})</h2>
