@@ -77,7 +77,7 @@ def pooled_pair(records: list, a: tuple, b: tuple) -> dict | None:
 
     a, b: (label, round or "best"). Returns onlyA, onlyB, pairs, seeds, difference, p (None if no seed has both).
     """
-    only_a = only_b = pairs = seeds = 0
+    only_a = only_b = pairs = seeds = unknown_b = 0
     for record in records:
         picked = []
         for label, k in (a, b):
@@ -91,12 +91,16 @@ def pooled_pair(records: list, a: tuple, b: tuple) -> dict | None:
         n = min(len(codes_a), len(codes_b))
         only_a += sum(1 for i in range(n) if codes_a[i] == "v" and codes_b[i] != "v")
         only_b += sum(1 for i in range(n) if codes_b[i] == "v" and codes_a[i] != "v")
+        unknown_b += sum(1 for i in range(n) if codes_b[i] == "u" and codes_a[i] != "u")
         pairs += n
         seeds += 1
     if not seeds:
         return None
+    # B's unknowns (where A's verdict differs) all counted as verified: the least A can lead by,
+    # were branch and bound to prove every sample it left open for B (A's unknowns stay unproven).
     return {"onlyA": only_a, "onlyB": only_b, "pairs": pairs, "seeds": seeds,
-            "difference": (only_a - only_b) / pairs, "p": mcnemar_exact(only_a, only_b)}
+            "difference": (only_a - only_b) / pairs, "p": mcnemar_exact(only_a, only_b),
+            "unknownB": unknown_b, "worstDifference": (only_a - only_b - unknown_b) / pairs}
 
 
 def pooled_round(records: list, label: str, k: int) -> dict | None:
@@ -126,8 +130,11 @@ def _test_text(test: dict | None) -> str:
     if test is None:
         return "-"
     verdict = "significant at 0.05" if test["p"] < 0.05 else "not significant"
+    worst = (f"; {100 * test['worstDifference']:+.1f} if all {test['unknownB']} of the other's unknowns were robust"
+             if test["unknownB"] else "")
     return (f"{100 * test['difference']:+.1f} points ({test['onlyA']} vs {test['onlyB']} discordant of "
-            f"{test['pairs']} pairs, {test['seeds']} seed{'' if test['seeds'] == 1 else 's'}), p = {test['p']:.3g}, {verdict}")
+            f"{test['pairs']} pairs, {test['seeds']} seed{'' if test['seeds'] == 1 else 's'}), p = {test['p']:.3g}, "
+            f"{verdict}{worst}")
 
 
 def dense_curve(records: list) -> list:

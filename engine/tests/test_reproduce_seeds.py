@@ -56,6 +56,8 @@ def test_pooled_counts_intervals_and_paired_tests_match_a_hand_count(tmp_path):
     test = next(t for t in data["fixed"] if t["round"] == 1 and (t["a"], t["b"]) == ("IMP", "Random"))
     assert (test["onlyA"], test["onlyB"], test["pairs"], test["seeds"]) == (4, 0, 8, 2)
     assert test["p"] == pytest.approx(mcnemar_exact(4, 0)) and test["difference"] == pytest.approx(4 / 8)
+    # were Random's two unknowns (seed 0, images 1 and 2) robust, IMP would still lead by 2 of 8
+    assert test["unknownB"] == 2 and test["worstDifference"] == pytest.approx(2 / 8)
     # best rounds: IMP's is round 1 in both seeds; seed 0's Random ties its dense round, so the earliest wins
     assert data["best"]["IMP"]["rounds"] == [1, 1]
     assert data["best"]["Random"]["rounds"] == [0, 1]
@@ -73,7 +75,8 @@ def test_cli_writes_the_report_and_chart_and_names_bad_input(tmp_path):
     assert done.returncode == 0, done.stderr
     text = md.read_text()
     assert "seeds 0, 1" in text and "| dense | 0 | 1 |" in text
-    assert "round 1: IMP vs Random: +50.0 points (4 vs 0 discordant of 8 pairs, 2 seeds), p = 0.125" in text
+    assert ("round 1: IMP vs Random: +50.0 points (4 vs 0 discordant of 8 pairs, 2 seeds), p = 0.125, not significant; "
+            "+25.0 if all 2 of the other's unknowns were robust") in text
     assert svg.read_text().count("<polygon") == 2    # a band per method
 
     other = write(tmp_path, record(2, ("vvvv", "vvvv"), "vvvv", schedule="other"))
