@@ -19,7 +19,7 @@ import path from "node:path";
 import { calibrate, estimateRun, formatEstimate } from "@/lib/estimate";
 import { METHOD_LABELS, RunConfig, type RunConfigInput } from "@/lib/protocol";
 import { PRESETS } from "@/lib/presets";
-import { measureCalibration, resetCalibration } from "@/server/jobs/calibration";
+import { measureCalibration, resetCalibration, runParts } from "@/server/jobs/calibration";
 import { queueView, waitForNewRun } from "@/server/jobs/queueView";
 import { createServices } from "@/server/services";
 import { readSettings } from "@/server/settings";
@@ -70,6 +70,12 @@ async function main() {
             const ratio = actual / (l.est + l.wait);
             ratios.push(ratio);
             console.log(`${l.label}\t${l.id}\t${l.table.toFixed(1)}\t${l.est.toFixed(1)}\t${l.wait.toFixed(1)}\t${actual.toFixed(1)}\t${ratio.toFixed(2)}  (${formatEstimate(l.est + l.wait)} vs ${formatEstimate(actual)})`);
+            const parts = runParts(services.runs, run);
+            if (parts) {
+              const e = parts.estimate;
+              console.log(`#   measured (table) s: set-up ${parts.setup?.toFixed(1)} (${e.start.toFixed(1)}), training ${parts.training.toFixed(1)} (${(e.training + e.evaluation).toFixed(1)}), ` +
+                `verification ${parts.verification.toFixed(1)} (${e.verification.toFixed(1)}), other ${parts.other.toFixed(1)} (${e.attack.toFixed(1)})`);
+            }
             break;
           }
           await new Promise((r) => setTimeout(r, 500));

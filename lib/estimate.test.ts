@@ -81,16 +81,16 @@ describe("launch form fields", () => {
 });
 
 describe("calibration on this machine", () => {
-  it("scales training, verification and the rounds' other work by the measured factors and uses the measured set-up", () => {
+  it("scales set-up, training, verification and the rounds' other work by the measured factors", () => {
     const config = RunConfig.parse({ data: { dataset: "synthetic" }, model: { arch: "mlp", widths: [16] }, training: { regime: "natural", epochs: 4 }, pruning: { method: "imp", rounds: 2 }, verification: { mode: "crown", samples: 10 } });
     const raw = estimateRun(config);
     expect(calibrate(raw, NO_CALIBRATION)).toEqual(raw);
-    const c = calibrate(raw, { trainFactor: 3, verifyFactor: 0.5, overheadFactor: 2, startSeconds: 12, runs: 4 });
+    const c = calibrate(raw, { trainFactor: 3, verifyFactor: 0.5, overheadFactor: 2, startFactor: 0.5, runs: 4 });
     expect(c.training).toBeCloseTo(raw.training * 3, 9);
     expect(c.verification).toBeCloseTo(raw.verification * 0.5, 9);
     expect(c.attack).toBeCloseTo(raw.attack * 2, 9);
-    expect(c.start).toBe(12);
-    expect(c.total).toBeCloseTo(12 + raw.training * 3 + raw.evaluation * 3 + raw.attack * 2 + raw.verification * 0.5, 9);
+    expect(c.start).toBeCloseTo(raw.start * 0.5, 9);
+    expect(c.total).toBeCloseTo(raw.start * 0.5 + raw.training * 3 + raw.evaluation * 3 + raw.attack * 2 + raw.verification * 0.5, 9);
   });
 
   it("lets a run of seconds barely move a factor and a run of minutes nearly set it", () => {

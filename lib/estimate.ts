@@ -7,9 +7,10 @@
  *
  * Where the figures come from:
  * - TRAIN_US: microseconds per training image (batch 128, forward + backward + step) from
- *   `/usr/bin/python3 bench/estimate_costs.py --batches 12 --repeat 3` (medians) on the
- *   development machine: 2 CPU cores, PyTorch 1.13 (Debian), measured 2026-12-01 19:32 UTC
- *   (otherwise idle), after FGSM's written-out GradAlign gradient; the small models'
+ *   `.venv/bin/python bench/estimate_costs.py --batches 8 --repeat 2` (medians) on the
+ *   development machine: 2 CPU cores, PyTorch 2.13 (CPU), measured 2026-12-02 07:56 UTC
+ *   (otherwise idle; load 1.7, the benchmark's own two threads). The PyTorch 1.13 table
+ *   it replaces put the quick CPU demo's training at 1.35x what it took; the small models'
  *   figures are still noisy (a few milliseconds per batch, mostly Python and thread
  *   start-up, swinging 2-5x between runs). CROWN-IBP is timed inside its eps ramp
  *   (CROWN-IBP + IBP bounds); after the ramp it costs what IBP costs, and the estimate
@@ -45,22 +46,21 @@ function regimeCost(costs: Record<MeasuredRegime, number>, regime: Regime): numb
 
 const TRAIN_US: Record<Shape, Record<Arch, Record<MeasuredRegime, number>>> = {
   "1x16x16": {
-    mlp: { natural: 8, fgsm: 31, ibp: 61, "crown-ibp": 264 },
-    cnn4: { natural: 20, fgsm: 329, ibp: 212, "crown-ibp": 565 },
-    cnn7: { natural: 332, fgsm: 1230, ibp: 1005, "crown-ibp": 4435 },
+    mlp: { natural: 8, fgsm: 25, ibp: 22, "crown-ibp": 54 },
+    cnn4: { natural: 25, fgsm: 113, ibp: 75, "crown-ibp": 350 },
+    cnn7: { natural: 300, fgsm: 1180, ibp: 902, "crown-ibp": 4463 },
   },
   "1x28x28": {
-    mlp: { natural: 10, fgsm: 251, ibp: 60, "crown-ibp": 355 },
-    cnn4: { natural: 64, fgsm: 554, ibp: 260, "crown-ibp": 1140 },
-    cnn7: { natural: 863, fgsm: 3549, ibp: 2927, "crown-ibp": 11383 },
+    mlp: { natural: 9, fgsm: 36, ibp: 28, "crown-ibp": 92 },
+    cnn4: { natural: 49, fgsm: 241, ibp: 149, "crown-ibp": 892 },
+    cnn7: { natural: 780, fgsm: 3179, ibp: 2484, "crown-ibp": 12967 },
   },
   "3x32x32": {
-    mlp: { natural: 38, fgsm: 310, ibp: 134, "crown-ibp": 1129 },
-    cnn4: { natural: 99, fgsm: 519, ibp: 352, "crown-ibp": 1524 },
-    cnn7: { natural: 928, fgsm: 3659, ibp: 3071, "crown-ibp": 15211 },
+    mlp: { natural: 18, fgsm: 92, ibp: 55, "crown-ibp": 262 },
+    cnn4: { natural: 62, fgsm: 329, ibp: 216, "crown-ibp": 1256 },
+    cnn7: { natural: 1051, fgsm: 4098, ibp: 3320, "crown-ibp": 16787 },
   },
 };
-
 /** Input size, cost multiplier over that size, and the number of training and test images. */
 const DATASETS: Record<RunConfig["data"]["dataset"], { shape: Shape; scale: number; train: number; test: number }> = {
   synthetic: { shape: "1x16x16", scale: 1, train: 2000, test: 500 },
@@ -177,8 +177,8 @@ export function formatEstimate(seconds: number): string {
  * How this machine's measured speed compares with the table above, from finished runs
  * (server/jobs/calibration.ts), as medians over the runs of each run's factor:
  * measured against table seconds for training (epoch events' seconds), verification
- * (sample events' seconds) and the per-round work outside them (PGD, bounds, pruning,
- * export), and the seconds to set up (engine start to its first round).
+ * (sample events' seconds), the per-round work outside them (PGD, bounds, pruning,
+ * export) and the set-up (engine start to its first round).
  *
  * Each factor is shrunk towards 1 by CALIBRATION_PRIOR_SECONDS: (measured + K) / (table + K).
  * A run that spent 2 s where the table said 0.07 s (a smoke run: per-epoch overhead the
@@ -191,8 +191,8 @@ export interface Calibration {
   verifyFactor: number | null;
   /** Measured / table seconds of the rounds' other work (the table's `attack` part). */
   overheadFactor: number | null;
-  /** Seconds from the engine's start to its first round (imports, the dataset): paid once per run. */
-  startSeconds: number | null;
+  /** Measured / table seconds from the engine's start to its first round (imports, the dataset): paid once per run. */
+  startFactor: number | null;
   /** Finished runs the figures come from. */
   runs: number;
 }
@@ -205,7 +205,7 @@ export function shrunkFactor(measuredSeconds: number, tableSeconds: number, prio
   return (Math.max(0, measuredSeconds) + prior) / (Math.max(0, tableSeconds) + prior);
 }
 
-export const NO_CALIBRATION: Calibration = { trainFactor: null, verifyFactor: null, overheadFactor: null, startSeconds: null, runs: 0 };
+export const NO_CALIBRATION: Calibration = { trainFactor: null, verifyFactor: null, overheadFactor: null, startFactor: null, runs: 0 };
 
 /** The estimate with this machine's measured factors applied (unchanged parts where none is measured). */
 export function calibrate(estimate: Estimate, calibration: Calibration): Estimate {
@@ -216,7 +216,7 @@ export function calibrate(estimate: Estimate, calibration: Calibration): Estimat
   const evaluation = estimate.evaluation * tf;
   const attack = estimate.attack * (calibration.overheadFactor ?? 1);
   const verification = estimate.verification * vf;
-  const start = calibration.startSeconds ?? estimate.start;
+  const start = estimate.start * (calibration.startFactor ?? 1);
   const total = start + training + evaluation + attack + verification;
   return {
     ...estimate,
