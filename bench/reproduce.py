@@ -472,7 +472,7 @@ def main(argv=None) -> int:
         if os.path.exists(previous):
             with open(previous) as f:
                 old = json.load(f)
-            meta.update({key: old[key] for key in ("wallSeconds", "cpuSeconds", "loadAverage") if key in old})
+            meta.update({key: old[key] for key in ("wallSeconds", "cpuSeconds", "loadAverage", "date") if key in old})
     data = report(out, args.schedule, schedule, meta, args.seed, args.record, args.from_record)
     with open(os.path.join(out, "table.md")) as f:
         print(f.read())
