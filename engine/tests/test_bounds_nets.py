@@ -97,3 +97,16 @@ def sample_box(gen: torch.Generator, lower: torch.Tensor, upper: torch.Tensor, n
     t = torch.rand(shape, generator=gen)
     t[:, n // 2:] = (t[:, n // 2:] > 0.5).to(t.dtype)
     return lower.unsqueeze(1) + t * (upper - lower).unsqueeze(1)
+
+
+def cancelling_net() -> nn.Sequential:
+    """out = relu(x - 0.5) - relu(x - 0.5) + 0.01 = 0.01 on x in [0, 1]: the property out > 0
+    holds everywhere, but two copies of one unstable neuron defeat IBP, CROWN and alpha-CROWN;
+    only branch and bound proves it. In eval mode."""
+    hidden, out = nn.Linear(1, 2), nn.Linear(2, 1)
+    with torch.no_grad():
+        hidden.weight.fill_(1.0)
+        hidden.bias.fill_(-0.5)
+        out.weight.copy_(torch.tensor([[1.0, -1.0]]))
+        out.bias.fill_(0.01)
+    return nn.Sequential(nn.Flatten(), hidden, nn.ReLU(), out).eval()

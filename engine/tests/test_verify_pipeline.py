@@ -8,7 +8,7 @@ from torch import nn
 from certprune.bounds import compute_bounds
 from certprune.verify import (VerifySettings, instability_total, pgd_attack, stability_statistics, summarize,
                               unstable_ratio, verify_samples)
-from test_bounds_nets import random_cnn, random_mlp, sample_box, single_thread  # noqa: F401 (fixture)
+from test_bounds_nets import cancelling_net, random_cnn, random_mlp, sample_box, single_thread  # noqa: F401 (fixture)
 
 
 def _threshold_net(t: float) -> nn.Sequential:
@@ -150,17 +150,6 @@ def test_stability_crown_budget_drops_crown_counts_consistently():
     assert unstable_ratio(layers, "crown") is None and unstable_ratio(layers, "ibp") is not None
 
 
-def _cancelling_net() -> nn.Sequential:
-    """out = relu(x - 0.5) - relu(x - 0.5) + 0.01 = 0.01 on x in [0, 1]: the property out > 0
-    holds everywhere, but two copies of one unstable neuron defeat IBP, CROWN and alpha-CROWN."""
-    hidden, out = nn.Linear(1, 2), nn.Linear(2, 1)
-    with torch.no_grad():
-        hidden.weight.fill_(1.0)
-        hidden.bias.fill_(-0.5)
-        out.weight.copy_(torch.tensor([[1.0, -1.0]]))
-        out.bias.fill_(0.01)
-    return nn.Sequential(nn.Flatten(), hidden, nn.ReLU(), out)
-
 
 def test_layerwise_crown_leaves_time_for_the_steps_after_it(monkeypatch):
     """'crown' may spend all the time left on layer-by-layer CROWN; 'alpha-crown' and 'bab'
@@ -177,7 +166,7 @@ def test_layerwise_crown_leaves_time_for_the_steps_after_it(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(prop, "preactivation_bounds", spy)
-    net = _cancelling_net().eval()
+    net = cancelling_net()
     box = (torch.zeros(1, 1, 1, 1), torch.ones(1, 1, 1, 1))
     clause = Clause(spec=torch.tensor([[1.0]]), offset=torch.tensor([0.0]))  # violated iff out <= 0
     settings = VerifySettings(pgd_steps=5, pgd_restarts=2, refine_share=0.5, input_split=False)  # the ReLU ladder, not input splitting

@@ -12,22 +12,11 @@ from certprune.verify import BabSettings, Clause, SampleResult, VerifySettings, 
 from certprune.verify.ladder import confirm_counterexample
 from certprune.verify.pgd import attack_box, spec_values
 from certprune.verify.stages import STAGES, Stage, register, stages_for
-from test_bounds_nets import random_mlp, single_thread  # noqa: F401 (fixture)
+from test_bounds_nets import cancelling_net, random_mlp, single_thread  # noqa: F401 (fixture)
 
 ENGINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KIT = os.path.join(ENGINE, "..", "..", "shared", "benchmarks", "vnncomp2021", "marabou-cifar10")
 
-
-def _cancelling_net() -> nn.Sequential:
-    """out = relu(x - 0.5) - relu(x - 0.5) + 0.01 = 0.01 on x in [0, 1]: out > 0 holds
-    everywhere, but only branch and bound proves it (IBP, CROWN, alpha-CROWN cannot)."""
-    hidden, out = nn.Linear(1, 2), nn.Linear(2, 1)
-    with torch.no_grad():
-        hidden.weight.fill_(1.0)
-        hidden.bias.fill_(-0.5)
-        out.weight.copy_(torch.tensor([[1.0, -1.0]]))
-        out.bias.fill_(0.01)
-    return nn.Sequential(nn.Flatten(), hidden, nn.ReLU(), out).eval()
 
 
 BOX = (torch.zeros(1, 1, 1, 1), torch.ones(1, 1, 1, 1))
@@ -48,7 +37,7 @@ def test_modes_are_the_registered_stages_in_order():
 
 
 def test_each_mode_stops_at_its_stage():
-    net = _cancelling_net()
+    net = cancelling_net()
     for mode in ("ibp", "crown", "alpha-crown"):
         result = verify_box(net, *BOX, [CLAUSE], mode, deadline=time.monotonic() + 60,
                             settings=VerifySettings(**QUICK))
@@ -64,7 +53,7 @@ def test_a_registered_stage_runs_in_its_place():
     seen = []
     register(Stage("probe", lambda state: seen.append(state.margin)), after="ibp")
     try:
-        net = _cancelling_net()
+        net = cancelling_net()
         verify_box(net, *BOX, [CLAUSE], "ibp", settings=VerifySettings(**QUICK))
         assert seen == []
         result = verify_box(net, *BOX, [CLAUSE], "crown", settings=VerifySettings(**QUICK))
@@ -76,7 +65,7 @@ def test_a_registered_stage_runs_in_its_place():
 def test_final_margin_lower_is_the_closing_bound_of_branch_and_bound():
     """Verified: the smallest bound over the closed subdomains, > 0 and a true lower bound
     (out = 0.01 everywhere); marginLower stays the root bound (<= 0 here)."""
-    result = verify_box(_cancelling_net(), *BOX, [CLAUSE], "bab", settings=VerifySettings(**QUICK))
+    result = verify_box(cancelling_net(), *BOX, [CLAUSE], "bab", settings=VerifySettings(**QUICK))
     assert result.status == "verified" and result.domains > 1
     assert result.margin_lower <= 0 < result.final_margin_lower <= 0.01 + 1e-5
 
@@ -84,7 +73,7 @@ def test_final_margin_lower_is_the_closing_bound_of_branch_and_bound():
 def test_final_margin_lower_when_branch_and_bound_stops_undecided():
     """Stopped with subdomains open: the smallest open bound (<= 0), not None."""
     settings = VerifySettings(**QUICK, bab=BabSettings(max_domains=0))  # gives up after the root
-    result = verify_box(_cancelling_net(), *BOX, [CLAUSE], "bab", settings=settings)
+    result = verify_box(cancelling_net(), *BOX, [CLAUSE], "bab", settings=settings)
     assert (result.status, result.decided_by) == ("unknown", "bab")
     assert result.final_margin_lower is not None and result.final_margin_lower <= 1e-4
     assert result.final_margin_lower >= result.margin_lower - 1e-6  # bab only tightens
