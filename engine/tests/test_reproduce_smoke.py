@@ -73,3 +73,26 @@ def test_smoke_schedule_writes_table_json_and_chart(tmp_path):
     assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
     assert json.loads((elsewhere / "table.json").read_text())["rows"] == data["rows"]
     assert (elsewhere / "table.md").read_text().split("Wall time")[0] == table.split("Wall time")[0]
+
+
+def test_every_schedule_makes_a_valid_config_per_method_and_names_its_paper_table():
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import reproduce
+    for name, schedule in reproduce.SCHEDULES.items():
+        for label, method, regularizer in reproduce.METHODS:
+            if label not in reproduce.method_labels(schedule):
+                continue
+            config = reproduce.config_for(schedule, method, regularizer, seed=2)   # load_config validates it
+            assert config["training"]["regime"] == schedule["regime"], name
+            assert config["seed"] == 2 and config["pruning"]["rounds"] == schedule["rounds"]
+    adversarial = reproduce.SCHEDULES["adversarial"]
+    assert adversarial["regime"] == "fgsm" and adversarial["eps"] == 0.1
+    # 3 rounds of 70% leave the paper's 3% of the weights
+    assert abs((1 - adversarial["rate"]) ** adversarial["rounds"] - 0.027) < 1e-9
+    # each schedule is set beside the paper's table of its own regime (none for the studies)
+    assert reproduce.paper_numbers(adversarial)["IMP"] == (0.03, 80.2, 39.0)
+    assert reproduce.paper_numbers(reproduce.SCHEDULES["certified"]) is reproduce.PAPER
+    assert reproduce.paper_numbers(reproduce.SCHEDULES["sabr-study"]) is None
+    rows = reproduce.build_rows({"IMP": [{"round": 0, "remainingRatio": 1.0, "verifiedAccuracy": 0.1}]},
+                                reproduce.paper_numbers(adversarial))
+    assert [row["paper"] for row in rows] == [(1.0, 85.2, 1.5), (0.03, 80.2, 39.0)]
