@@ -1,9 +1,12 @@
 """bench/reproduce.py end to end on its tiny "smoke" schedule (synthetic data, seconds)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "bench", "reproduce.py")
@@ -15,10 +18,18 @@ def run_script(*args):
                           timeout=300, cwd=ROOT)
 
 
-def test_smoke_schedule_writes_table_json_and_chart(tmp_path):
-    out = tmp_path / "smoke"
+@pytest.fixture(scope="module")
+def smoke_runs(tmp_path_factory):
+    """The smoke schedule's runs, trained and verified once for this module's tests."""
+    out = tmp_path_factory.mktemp("smoke-runs") / "smoke"
     done = run_script("--out", str(out), "--jobs", "2", "--threads", "1")
     assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def test_smoke_schedule_writes_table_json_and_chart(smoke_runs, tmp_path):
+    out = tmp_path / "smoke"
+    shutil.copytree(smoke_runs, out)
 
     data = json.loads((out / "table.json").read_text())
     assert data["schedule"] == "smoke"
@@ -96,3 +107,41 @@ def test_every_schedule_makes_a_valid_config_per_method_and_names_its_paper_tabl
     rows = reproduce.build_rows({"IMP": [{"round": 0, "remainingRatio": 1.0, "verifiedAccuracy": 0.1}]},
                                 reproduce.paper_numbers(adversarial))
     assert [row["paper"] for row in rows] == [(1.0, 85.2, 1.5), (0.03, 80.2, 39.0)]
+
+
+def test_timeout_sensitivity_reverifies_only_the_unknowns_and_compares_before_and_after(smoke_runs, tmp_path):
+    """bench/timeout_sensitivity.py: a round's unknown images re-verified with a longer timeout;
+    every other verdict is kept; the paired difference is printed before and after."""
+    out = tmp_path / "smoke"
+    shutil.copytree(smoke_runs, out)
+    path = out / "runs" / "IMP" / "round_1" / "verification.json"
+    stored = json.loads(path.read_text())
+    decided = [r for r in stored["results"] if r["status"] in ("verified", "falsified")]
+    assert decided, "the smoke round decided no image: nothing to turn unknown"
+    # Turn the decided images unknown, as a too-short timeout would have left them.
+    for record in decided:
+        record["status"] = "unknown"
+    path.write_text(json.dumps(stored))
+    script = os.path.join(ROOT, "bench", "timeout_sensitivity.py")
+
+    def sensitivity(*args):
+        return subprocess.run([sys.executable, script, "--out", str(out), *args], capture_output=True, text=True,
+                              timeout=300, cwd=ROOT)
+
+    halves = [sensitivity("IMP:1", "--timeout", "5", "--shard", f"{k}/2") for k in (1, 2)]
+    assert all(done.returncode == 0 for done in halves), [done.stderr[-2000:] for done in halves]
+    done = sensitivity("IMP:1", "IMP:0", "--timeout", "5", "--report-only")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    n = len(decided)
+    assert f"before (the round's timeout): 0 verified / 0 falsified / {n} unknown" in lines[0]
+    assert f"({n} of {n} unknowns re-run, {n} of them decided;" in lines[0]   # the smoke model is easy
+    assert lines[2].startswith("IMP:1 - IMP:0, before:") and lines[3].startswith("IMP:1 - IMP:0, at 5 s:")
+    assert "McNemar p = " in lines[3]
+    kept = sorted((out / "sensitivity").iterdir())
+    assert [p.name for p in kept] == ["IMP-r1-t5-s1of2.json", "IMP-r1-t5-s2of2.json"]
+
+    bad = sensitivity("IMP:9", "--timeout", "5")
+    assert bad.returncode != 0 and "no finished verification of IMP round 9" in bad.stderr
+    bad = sensitivity("IMP", "--timeout", "5")
+    assert bad.returncode == 2 and "LABEL:ROUND" in bad.stderr
