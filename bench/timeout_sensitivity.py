@@ -15,8 +15,10 @@ attack as the round; every verified or falsified image keeps its verdict: a proo
 checked counterexample is final) and prints, per round, the counts before and after; with
 two specs, the paired difference (first - second) in verified accuracy before and after,
 with the exact McNemar p-value. Each shard's results are kept in
-<out>/sensitivity/<LABEL>-r<ROUND>-t<TIMEOUT>-s<K>of<N>.json, so a stopped run resumes and
---report-only merges them.
+<out>/sensitivity/<LABEL>-r<ROUND>-t<TIMEOUT>[-pgd<S>x<R>]-s<K>of<N>.json, so a stopped run
+resumes and --report-only (given the same --timeout and --pgd) merges them. --pgd 100x30
+gives the unknowns a stronger attack too: an unknown image may be one the round's short
+attack did not break.
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ def parse_args(argv=None):
     p.add_argument("specs", nargs="+", help="LABEL:ROUND, e.g. IMP:0 (the run runs/<LABEL>, its round <ROUND>)")
     p.add_argument("--out", required=True, help="a reproduction's output folder (holding runs/)")
     p.add_argument("--timeout", type=float, required=True, help="seconds per unknown image")
+    p.add_argument("--pgd", default=None, metavar="STEPSxRESTARTS",
+                   help="the attack before the bounds (default: the round's own, e.g. 20x2)")
     p.add_argument("--shard", default="1/1", help="K/N: re-verify every N-th unknown image from the K-th")
     p.add_argument("--report-only", action="store_true", help="only merge the kept shards and print")
     args = p.parse_args(argv)
@@ -45,6 +49,14 @@ def parse_args(argv=None):
     except ValueError:
         p.error(f"--shard must be K/N with 1 <= K <= N, got {args.shard!r}")
     args.shard_k, args.shard_n = k, n
+    args.pgd_steps = args.pgd_restarts = None
+    if args.pgd is not None:
+        try:
+            args.pgd_steps, args.pgd_restarts = (int(part) for part in args.pgd.lower().split("x"))
+            if args.pgd_steps < 1 or args.pgd_restarts < 1:
+                raise ValueError
+        except ValueError:
+            p.error(f"--pgd must be STEPSxRESTARTS, both at least 1 (e.g. 100x30), got {args.pgd!r}")
     for spec in args.specs:
         label, _, round_text = spec.rpartition(":")
         if not label or not round_text.isdigit():
@@ -66,12 +78,19 @@ def stored_round(out: str, label: str, k: int) -> tuple[str, dict]:
         return run_dir, json.load(f)
 
 
-def shard_path(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n: int) -> str:
-    return os.path.join(out, "sensitivity", f"{label}-r{k}-t{timeout:g}-s{shard_k}of{shard_n}.json")
+def run_name(label: str, k: int, timeout: float, pgd: tuple = (None, None)) -> str:
+    """The kept results' name: LABEL-r<ROUND>-t<TIMEOUT>, plus -pgd<S>x<R> when the attack was overridden."""
+    return f"{label}-r{k}-t{timeout:g}" + (f"-pgd{pgd[0]}x{pgd[1]}" if pgd[0] else "")
 
 
-def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n: int) -> None:
-    """Re-verify this shard's unknown images of LABEL round k; keep each result as it finishes."""
+def shard_path(out: str, name: str, shard_k: int, shard_n: int) -> str:
+    return os.path.join(out, "sensitivity", f"{name}-s{shard_k}of{shard_n}.json")
+
+
+def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n: int,
+             pgd: tuple = (None, None)) -> None:
+    """Re-verify this shard's unknown images of LABEL round k (with the round's attack unless
+    ``pgd`` = (steps, restarts) says otherwise); keep each result as it finishes."""
     import torch
 
     from certprune.device import engine_device
@@ -85,9 +104,10 @@ def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n
     with open(os.path.join(run_dir, "verification_samples.json")) as f:
         samples = json.load(f)
     settings = config["verification"]
+    steps, restarts = pgd[0] or settings["pgdSteps"], pgd[1] or settings["pgdRestarts"]
     unknown = [r["index"] for r in stored["results"] if r["status"] == "unknown"]
     mine = unknown[shard_k - 1::shard_n]
-    path = shard_path(out, label, k, timeout, shard_k, shard_n)
+    path = shard_path(out, run_name(label, k, timeout, pgd), shard_k, shard_n)
     done = {}
     if os.path.exists(path):
         with open(path) as f:
@@ -98,12 +118,13 @@ def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n
     images = torch.tensor(samples["images"], dtype=torch.float32).reshape(-1, *samples["shape"])
     labels = torch.tensor(samples["labels"], dtype=torch.long)
     print(f"{label} round {k}: {len(unknown)} unknown at {settings['timeout']:g} s; this shard re-verifies "
-          f"{len(mine)} at {timeout:g} s ({len(done)} kept)", flush=True)
+          f"{len(mine)} at {timeout:g} s, PGD {steps}x{restarts} ({len(done)} kept)", flush=True)
 
     def save():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
-            json.dump({"label": label, "round": k, "timeout": timeout, "shard": [shard_k, shard_n],
+            json.dump({"label": label, "round": k, "timeout": timeout, "pgd": [steps, restarts],
+                       "shard": [shard_k, shard_n],
                        "complete": all(i in done for i in mine),
                        "results": {str(i): r for i, r in sorted(done.items())}}, f, indent=1)
 
@@ -113,8 +134,7 @@ def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n
         seeded(config["seed"], k, f"verify/{index}")
         started = time.monotonic()
         outcome = verify_samples(model, images[index:index + 1], labels[index:index + 1], samples["eps"],
-                                 settings["mode"], timeout, settings["pgdSteps"], settings["pgdRestarts"],
-                                 first_index=index)[0]
+                                 settings["mode"], timeout, steps, restarts, first_index=index)[0]
         done[index] = {"status": outcome.status, "decidedBy": outcome.decided_by, "seconds": outcome.seconds,
                        "domains": outcome.domains, "finalMarginLower": outcome.to_event().get("finalMarginLower")}
         print(f"  #{index}: {outcome.status} by {outcome.decided_by} in {time.monotonic() - started:.1f} s",
@@ -123,14 +143,14 @@ def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n
     save()     # also when this shard had nothing to do: it is complete
 
 
-def merged(out: str, label: str, k: int, timeout: float) -> tuple[dict, dict, float, set]:
+def merged(out: str, label: str, k: int, timeout: float, pgd: tuple) -> tuple[dict, dict, float, set]:
     """(stored verification, {image index: verdict after the longer timeout}, seconds re-verifying,
     the indices re-verified)."""
     _, stored = stored_round(out, label, k)
     after = {r["index"]: r["status"] for r in stored["results"]}
     spent, rerun = 0.0, set()
     folder = os.path.join(out, "sensitivity")
-    prefix = f"{label}-r{k}-t{timeout:g}-s"
+    prefix = run_name(label, k, timeout, pgd) + "-s"
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
         if name.startswith(prefix) and name.endswith(".json"):
             with open(os.path.join(folder, name)) as f:
@@ -146,24 +166,25 @@ def counts(statuses) -> dict:
     return {s: statuses.count(s) for s in ("verified", "falsified", "unknown", "misclassified")}
 
 
-def report(out: str, specs: list, timeout: float) -> list:
+def report(out: str, specs: list, timeout: float, pgd: tuple = (None, None)) -> list:
     from certprune.stats import mcnemar_exact
     lines, verdicts = [], []
+    longer = f"at {timeout:g} s" + (f", PGD {pgd[0]}x{pgd[1]}" if pgd[0] else "")
     for spec in specs:
         label, k = split_spec(spec)
-        stored, after, spent, rerun_indices = merged(out, label, k, timeout)
+        stored, after, spent, rerun_indices = merged(out, label, k, timeout, pgd)
         before = {r["index"]: r["status"] for r in stored["results"]}
         b, a = counts(before.values()), counts(after.values())
         rerun = sum(1 for i, s in before.items() if s == "unknown" and i in rerun_indices)
         decided = sum(1 for i in rerun_indices if after[i] != "unknown")
         lines.append(f"{spec}: {len(before)} images; before (the round's timeout): {b['verified']} verified / "
                      f"{b['falsified']} falsified / {b['unknown']} unknown / {b['misclassified']} misclassified; "
-                     f"at {timeout:g} s: {a['verified']} / {a['falsified']} / {a['unknown']} / {a['misclassified']} "
+                     f"{longer}: {a['verified']} / {a['falsified']} / {a['unknown']} / {a['misclassified']} "
                      f"({rerun} of {b['unknown']} unknowns re-run, {decided} of them decided; "
                      f"{spent:.0f} s re-verifying)")
         verdicts.append((before, after))
     if len(verdicts) == 2:
-        for name, pick in (("before", 0), (f"at {timeout:g} s", 1)):
+        for name, pick in (("before", 0), (longer, 1)):
             first, second = verdicts[0][pick], verdicts[1][pick]
             shared = sorted(set(first) & set(second))
             only_a = sum(1 for i in shared if first[i] == "verified" and second[i] != "verified")
@@ -179,8 +200,9 @@ def main(argv=None) -> int:
     out = os.path.abspath(args.out)
     if not args.report_only:
         for spec in args.specs:
-            reverify(out, *split_spec(spec), args.timeout, args.shard_k, args.shard_n)
-    print("\n".join(report(out, args.specs, args.timeout)))
+            reverify(out, *split_spec(spec), args.timeout, args.shard_k, args.shard_n,
+                     (args.pgd_steps, args.pgd_restarts))
+    print("\n".join(report(out, args.specs, args.timeout, (args.pgd_steps, args.pgd_restarts))))
     return 0
 
 

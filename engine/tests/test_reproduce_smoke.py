@@ -128,20 +128,24 @@ def test_timeout_sensitivity_reverifies_only_the_unknowns_and_compares_before_an
         return subprocess.run([sys.executable, script, "--out", str(out), *args], capture_output=True, text=True,
                               timeout=300, cwd=ROOT)
 
-    halves = [sensitivity("IMP:1", "--timeout", "5", "--shard", f"{k}/2") for k in (1, 2)]
+    halves = [sensitivity("IMP:1", "--timeout", "5", "--pgd", "5x2", "--shard", f"{k}/2") for k in (1, 2)]
     assert all(done.returncode == 0 for done in halves), [done.stderr[-2000:] for done in halves]
-    done = sensitivity("IMP:1", "IMP:0", "--timeout", "5", "--report-only")
+    done = sensitivity("IMP:1", "IMP:0", "--timeout", "5", "--pgd", "5x2", "--report-only")
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     n = len(decided)
     assert f"before (the round's timeout): 0 verified / 0 falsified / {n} unknown" in lines[0]
     assert f"({n} of {n} unknowns re-run, {n} of them decided;" in lines[0]   # the smoke model is easy
-    assert lines[2].startswith("IMP:1 - IMP:0, before:") and lines[3].startswith("IMP:1 - IMP:0, at 5 s:")
+    assert lines[2].startswith("IMP:1 - IMP:0, before:")
+    assert lines[3].startswith("IMP:1 - IMP:0, at 5 s, PGD 5x2:")
     assert "McNemar p = " in lines[3]
     kept = sorted((out / "sensitivity").iterdir())
-    assert [p.name for p in kept] == ["IMP-r1-t5-s1of2.json", "IMP-r1-t5-s2of2.json"]
+    assert [p.name for p in kept] == ["IMP-r1-t5-pgd5x2-s1of2.json", "IMP-r1-t5-pgd5x2-s2of2.json"]
+    assert json.loads(kept[0].read_text())["pgd"] == [5, 2]
 
     bad = sensitivity("IMP:9", "--timeout", "5")
     assert bad.returncode != 0 and "no finished verification of IMP round 9" in bad.stderr
     bad = sensitivity("IMP", "--timeout", "5")
     assert bad.returncode == 2 and "LABEL:ROUND" in bad.stderr
+    bad = sensitivity("IMP:1", "--timeout", "5", "--pgd", "5x0")
+    assert bad.returncode == 2 and "--pgd must be STEPSxRESTARTS" in bad.stderr
