@@ -84,3 +84,19 @@ def test_cli_writes_the_report_and_chart_and_names_bad_input(tmp_path):
     assert mixed.returncode == 2 and "more than one schedule" in mixed.stderr
     twice = subprocess.run([sys.executable, SCRIPT, paths[0], paths[0]], capture_output=True, text=True, timeout=120)
     assert twice.returncode == 2 and "a seed appears twice" in twice.stderr
+
+
+@pytest.mark.parametrize("schedule", ["certified", "adversarial", "sabr-study", "mtl-ibp-study"])
+def test_the_committed_pooled_reports_are_what_their_records_give(schedule, tmp_path):
+    """docs/reproduction/<schedule>.md and .svg are regenerated from the committed records,
+    byte for byte: the figures docs/reproduction.md quotes cannot drift from the data."""
+    folder = os.path.join(ROOT, "docs", "reproduction")
+    records = sorted(os.path.join(folder, name) for name in os.listdir(folder)
+                     if name.startswith(f"{schedule}-seed") and name.endswith(".json"))
+    assert len(records) == 3, records
+    done = subprocess.run([sys.executable, SCRIPT, *records, "--markdown", str(tmp_path / "out.md"),
+                           "--svg", str(tmp_path / "out.svg")], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for suffix in ("md", "svg"):
+        with open(os.path.join(folder, f"{schedule}.{suffix}")) as f:
+            assert (tmp_path / f"out.{suffix}").read_text() == f.read(), f"{schedule}.{suffix} differs from its records"
