@@ -57,15 +57,18 @@ def parse_args(argv=None):
                 raise ValueError
         except ValueError:
             p.error(f"--pgd must be STEPSxRESTARTS, both at least 1 (e.g. 100x30), got {args.pgd!r}")
-    for spec in args.specs:
-        label, _, round_text = spec.rpartition(":")
-        if not label or not round_text.isdigit():
-            p.error(f"a spec is LABEL:ROUND (e.g. IMP:0), got {spec!r}")
+    try:
+        args.rounds = [split_spec(spec) for spec in args.specs]
+    except ValueError as e:
+        p.error(str(e))
     return args
 
 
 def split_spec(spec: str) -> tuple[str, int]:
+    """"IMP:3" -> ("IMP", 3); ValueError naming the spec otherwise."""
     label, _, round_text = spec.rpartition(":")
+    if not label or not round_text.isdigit():
+        raise ValueError(f"a spec is LABEL:ROUND (e.g. IMP:0), got {spec!r}")
     return label, int(round_text)
 
 
@@ -91,20 +94,17 @@ def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n
              pgd: tuple = (None, None)) -> None:
     """Re-verify this shard's unknown images of LABEL round k (with the round's attack unless
     ``pgd`` = (steps, restarts) says otherwise); keep each result as it finishes."""
-    import torch
-
     from certprune.device import engine_device
     from certprune.experiment import load_round_model
-    from certprune.seeding import seeded
-    from certprune.verify import verify_samples
+    from certprune.phases.verify import read_verification_samples, verify_sample
 
     run_dir, stored = stored_round(out, label, k)
     with open(os.path.join(run_dir, "config.json")) as f:
         config = json.load(f)
-    with open(os.path.join(run_dir, "verification_samples.json")) as f:
-        samples = json.load(f)
+    images, labels, eps = read_verification_samples(run_dir)
     settings = config["verification"]
     steps, restarts = pgd[0] or settings["pgdSteps"], pgd[1] or settings["pgdRestarts"]
+    longer = {**settings, "timeout": timeout, "pgdSteps": steps, "pgdRestarts": restarts}
     unknown = [r["index"] for r in stored["results"] if r["status"] == "unknown"]
     mine = unknown[shard_k - 1::shard_n]
     path = shard_path(out, run_name(label, k, timeout, pgd), shard_k, shard_n)
@@ -115,8 +115,6 @@ def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n
     device = engine_device("cpu")
     model, _ = load_round_model(run_dir, k, device)
     model.eval()
-    images = torch.tensor(samples["images"], dtype=torch.float32).reshape(-1, *samples["shape"])
-    labels = torch.tensor(samples["labels"], dtype=torch.long)
     print(f"{label} round {k}: {len(unknown)} unknown at {settings['timeout']:g} s; this shard re-verifies "
           f"{len(mine)} at {timeout:g} s, PGD {steps}x{restarts} ({len(done)} kept)", flush=True)
 
@@ -131,12 +129,10 @@ def reverify(out: str, label: str, k: int, timeout: float, shard_k: int, shard_n
     for index in mine:
         if index in done:
             continue
-        seeded(config["seed"], k, f"verify/{index}")
         started = time.monotonic()
-        outcome = verify_samples(model, images[index:index + 1], labels[index:index + 1], samples["eps"],
-                                 settings["mode"], timeout, steps, restarts, first_index=index)[0]
+        outcome = verify_sample(model, images, labels, index, eps, longer, config["seed"], k)
         done[index] = {"status": outcome.status, "decidedBy": outcome.decided_by, "seconds": outcome.seconds,
-                       "domains": outcome.domains, "finalMarginLower": outcome.to_event().get("finalMarginLower")}
+                       "domains": outcome.domains, "finalMarginLower": outcome.to_event()["finalMarginLower"]}
         print(f"  #{index}: {outcome.status} by {outcome.decided_by} in {time.monotonic() - started:.1f} s",
               flush=True)
         save()
@@ -162,8 +158,9 @@ def merged(out: str, label: str, k: int, timeout: float, pgd: tuple) -> tuple[di
 
 
 def counts(statuses) -> dict:
+    from certprune.phases.verify import STATUSES
     statuses = list(statuses)
-    return {s: statuses.count(s) for s in ("verified", "falsified", "unknown", "misclassified")}
+    return {s: statuses.count(s) for s in STATUSES}
 
 
 def report(out: str, specs: list, timeout: float, pgd: tuple = (None, None)) -> list:
@@ -175,7 +172,7 @@ def report(out: str, specs: list, timeout: float, pgd: tuple = (None, None)) -> 
         stored, after, spent, rerun_indices = merged(out, label, k, timeout, pgd)
         before = {r["index"]: r["status"] for r in stored["results"]}
         b, a = counts(before.values()), counts(after.values())
-        rerun = sum(1 for i, s in before.items() if s == "unknown" and i in rerun_indices)
+        rerun = len(rerun_indices)
         decided = sum(1 for i in rerun_indices if after[i] != "unknown")
         lines.append(f"{spec}: {len(before)} images; before (the round's timeout): {b['verified']} verified / "
                      f"{b['falsified']} falsified / {b['unknown']} unknown / {b['misclassified']} misclassified; "
@@ -199,8 +196,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     out = os.path.abspath(args.out)
     if not args.report_only:
-        for spec in args.specs:
-            reverify(out, *split_spec(spec), args.timeout, args.shard_k, args.shard_n,
+        for label, k in args.rounds:
+            reverify(out, label, k, args.timeout, args.shard_k, args.shard_n,
                      (args.pgd_steps, args.pgd_restarts))
     print("\n".join(report(out, args.specs, args.timeout, (args.pgd_steps, args.pgd_restarts))))
     return 0

@@ -48,6 +48,24 @@ def write_verification_samples(run_dir: str, images: torch.Tensor, labels: torch
                      "images": [[float(v) for v in row] for row in flat.tolist()]}, path)
 
 
+def read_verification_samples(run_dir: str) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """(images (N, C, H, W), labels (N,), eps) from <run dir>/verification_samples.json."""
+    stored = files.load_json(os.path.join(run_dir, "verification_samples.json"))
+    images = torch.tensor(stored["images"], dtype=torch.float32).reshape(-1, *stored["shape"])
+    return images, torch.tensor(stored["labels"], dtype=torch.long), float(stored["eps"])
+
+
+def verify_sample(model, images: torch.Tensor, labels: torch.Tensor, index: int, eps: float, settings: dict,
+                  seed: int, k: int):
+    """Sample ``index``'s outcome under the verification settings (mode, timeout, pgdSteps,
+    pgdRestarts), from its own seed: the same draw in round k whenever it is re-run."""
+    from .. import verify
+    seeded(seed, k, f"verify/{index}")
+    return verify.verify_samples(model, images[index:index + 1], labels[index:index + 1], eps, settings["mode"],
+                                 settings["timeout"], settings["pgdSteps"], settings["pgdRestarts"],
+                                 first_index=index)[0]
+
+
 def verification_totals(results: list) -> dict:
     """Counts per status, verified accuracy and mean seconds of sample_verified records."""
     counts = {status: sum(1 for r in results if r["status"] == status) for status in STATUSES}
@@ -75,7 +93,6 @@ def _decided(partial: str) -> list:
 
 def phase_verify(ctx: RoundContext) -> dict | None:
     """Verify each sample (verification.mode); per-sample results are kept as they finish."""
-    from .. import verify
     run, k, model = ctx.run, ctx.k, ctx.model
     settings = run.config["verification"]
     if not run.verifies:
@@ -96,10 +113,7 @@ def phase_verify(ctx: RoundContext) -> dict | None:
         run.emit("sample_verified", **sample_event(record))
     report = ctx.progress("verify")
     for index in range(len(results), total):
-        seeded(run.seed, k, f"verify/{index}")
-        outcome = verify.verify_samples(model, images[index:index + 1], labels[index:index + 1], run.verify_eps,
-                                        settings["mode"], settings["timeout"], settings["pgdSteps"],
-                                        settings["pgdRestarts"], first_index=index)[0]
+        outcome = verify_sample(model, images, labels, index, run.verify_eps, settings, run.seed, k)
         event = {"round": k, **outcome.to_event()}
         record = {**event, "counterexample": flat_counterexample(outcome.counterexample)}
         files.append_jsonl(record, partial)
