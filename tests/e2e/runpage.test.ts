@@ -69,6 +69,19 @@ describe("the run page of a pruning run with verification", () => {
 
   it("shows the run live, through a reload, until it finishes", async () => {
     page = await app.browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+    // Every value the certified chart's point count takes, recorded in the page at each
+    // DOM change, so a step is seen even while the test reloads or takes a screenshot.
+    await page.addInitScript(() => {
+      const seen: number[] = [];
+      (window as unknown as { __certifiedSeen: number[] }).__certifiedSeen = seen;
+      const record = () => {
+        const chart = document.querySelector('[data-testid="certified-chart"]');
+        const points = chart ? Number(chart.getAttribute("data-points") ?? 0) : 0;
+        if (seen.at(-1) !== points) seen.push(points);
+      };
+      new MutationObserver(record).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-points", "data-testid"] });
+    });
+    const recorded = () => page.evaluate(() => (window as unknown as { __certifiedSeen: number[] }).__certifiedSeen.slice());
     await signIn(page, app.dashboard);
     cookie = await sessionCookie(app.dashboard);
     runId = await launch(CONFIG, "run page journey");
@@ -76,13 +89,10 @@ describe("the run page of a pruning run with verification", () => {
 
     // Before round 0 has finished, the curves say what they wait for.
     await waitFor("the page", async () => (await page.getByTestId("run-page").count()) > 0);
-    const seen: number[] = [];
     let sawEta = false;
     const watch = async () => {
-      const points = await certifiedPoints(page);
-      if (seen.at(-1) !== points) seen.push(points);
       sawEta ||= (await page.getByTestId("eta").count()) > 0;
-      return points;
+      return certifiedPoints(page);
     };
     if ((await certifiedPoints(page)) === 0) {
       expect(await page.getByTestId("certified-chart").textContent()).toContain("Waiting for round 0");
@@ -92,17 +102,24 @@ describe("the run page of a pruning run with verification", () => {
     expect(await statusOf(page)).toBe("running"); // the reload below happens mid-run
     expect(await page.getByTestId("progress-where").textContent()).toMatch(new RegExp(`^round \\d of ${PRUNING_ROUNDS}$`));
 
+    const beforeReload = await recorded();
     await page.reload();
-    await waitFor("the chart after the reload", async () => (await certifiedPoints(page)) >= seen.at(-1)!);
+    await waitFor("the chart after the reload", async () => (await certifiedPoints(page)) >= beforeReload.at(-1)!);
     if ((await statusOf(page)) === "running") await page.screenshot({ path: screenshotPath("runpage-live"), fullPage: true });
     await waitFor("the run to finish", async () => {
       await watch();
       return (await statusOf(page)) === "finished";
     }, 240_000);
     await waitFor("the last point", async () => (await watch()) === ROUNDS);
-    // One point per finished round, never two at once, never one taken away.
-    const steps = seen.filter((p) => p > 0);
-    expect(steps).toEqual(Array.from({ length: ROUNDS - steps[0] + 1 }, (_, i) => steps[0] + i));
+    const afterReload = await recorded();
+    // Live, one point per finished round: never two at once, never one taken away. The
+    // reloaded page first replays the stream; it is live once it is back where it was.
+    const steps = (values: number[]) => values.slice(1).map((v, i) => v - values[i]);
+    const live = (values: number[], from: number) => values.slice(Math.max(0, values.findIndex((v) => v >= from)));
+    expect(beforeReload.filter((p) => p > 0).length).toBeGreaterThan(0);
+    expect(steps(live(beforeReload, 1)).every((d) => d === 1)).toBe(true);
+    expect(steps(live(afterReload, beforeReload.at(-1)!)).every((d) => d === 1)).toBe(true);
+    expect(afterReload.at(-1)).toBe(ROUNDS);
     expect(sawEta).toBe(true);
     expect(await page.getByRole("progressbar", { name: "run progress" }).getAttribute("aria-valuenow")).toBe("100");
     expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0); // finished: nothing to cancel
