@@ -62,6 +62,74 @@ def test_a_registered_stage_runs_in_its_place():
         STAGES[:] = [s for s in STAGES if s.name != "probe"]
 
 
+def _linear(weight: float, bias: float) -> nn.Module:
+    layer = nn.Linear(1, 1)
+    with torch.no_grad():
+        layer.weight.fill_(weight)
+        layer.bias.fill_(bias)
+    return nn.Sequential(nn.Flatten(), layer).eval()
+
+
+def _record_attacks(monkeypatch, fail_short: bool = False):
+    """(steps, restarts) of every attack verify_box runs; fail_short: the short attack
+    finds nothing, whatever the box."""
+    import certprune.verify.property as prop
+    calls, real = [], prop.attack_box
+
+    def recording(*args, **kwargs):
+        steps, restarts = args[5], args[6]
+        calls.append((steps, restarts))
+        x, success = real(*args, **kwargs)
+        if fail_short and (steps, restarts) == (prop.QUICK_STEPS, prop.QUICK_RESTARTS):
+            success = torch.zeros_like(success)
+        return x, success
+    monkeypatch.setattr(prop, "attack_box", recording)
+    return calls
+
+
+def test_a_box_ibp_proves_meets_only_the_short_attack(monkeypatch):
+    from certprune.verify.property import QUICK_RESTARTS, QUICK_STEPS
+    calls = _record_attacks(monkeypatch)
+    settings = VerifySettings(pgd_steps=100, pgd_restarts=30, input_split=False)
+    result = verify_box(_linear(1.0, 1.0), *BOX, [CLAUSE], "bab", settings=settings)  # out = x + 1 >= 1
+    assert (result.status, result.decided_by) == ("verified", "ibp")
+    assert calls == [(QUICK_STEPS, QUICK_RESTARTS)]
+
+
+def test_a_box_ibp_does_not_prove_meets_the_full_attack_before_crown(monkeypatch):
+    calls = _record_attacks(monkeypatch)
+    seen = []
+    register(Stage("probe", lambda state: seen.append(list(calls))), after="ibp")
+    try:
+        settings = VerifySettings(pgd_steps=100, pgd_restarts=30, input_split=False)
+        for mode in ("ibp", "bab"):
+            calls.clear()
+            result = verify_box(cancelling_net(), *BOX, [CLAUSE], mode, deadline=time.monotonic() + 60,
+                                settings=settings)
+            assert calls[-1] == (100, 30) and len(calls) == 2
+            assert result.status == ("unknown" if mode == "ibp" else "verified")
+        assert seen == [[(20, 5), (100, 30)]]  # the probe after IBP ran once (mode bab), after both attacks
+    finally:
+        STAGES[:] = [s for s in STAGES if s.name != "probe"]
+
+
+def test_what_only_the_full_attack_finds_is_falsified_in_every_mode(monkeypatch):
+    calls = _record_attacks(monkeypatch, fail_short=True)
+    for mode in ("ibp", "crown", "bab"):
+        calls.clear()
+        result = verify_box(_linear(1.0, -0.5), *BOX, [CLAUSE], mode, deadline=time.monotonic() + 60,
+                            settings=VerifySettings(pgd_steps=50, pgd_restarts=10, input_split=False))
+        assert (result.status, result.decided_by) == ("falsified", "pgd")
+        assert float(result.counterexample.flatten()[0]) <= 0.5
+        assert calls == [(20, 5), (50, 10)]
+
+
+def test_a_short_configured_attack_runs_once(monkeypatch):
+    calls = _record_attacks(monkeypatch)
+    verify_box(cancelling_net(), *BOX, [CLAUSE], "crown", settings=VerifySettings(**QUICK))
+    assert calls == [(5, 2)]
+
+
 def test_final_margin_lower_is_the_closing_bound_of_branch_and_bound():
     """Verified: the smallest bound over the closed subdomains, > 0 and a true lower bound
     (out = 0.01 everywhere); marginLower stays the root bound (<= 0 here)."""

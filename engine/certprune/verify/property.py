@@ -2,6 +2,13 @@
 
     attack (PGD)  ->  IBP  ->  CROWN  ->  alpha-CROWN  ->  branch and bound
 
+The attack runs in two parts: a short one first (at most QUICK_STEPS x QUICK_RESTARTS of
+the configured steps x restarts), then IBP, then the full attack before anything dearer
+than IBP (or before 'unknown' when the mode stops at IBP). The order changes no verdict:
+a box IBP proves has no counterexample for any attack to find, and a box it does not
+prove still meets the full attack. It saves the full attack on every box IBP proves
+(on an IBP-trained cnn7, most of them: docs/benchmarks.md).
+
 A property is a list of clauses; clause c is violated at x when every row of
 spec_c (m, K) @ model(x) + offset_c is <= 0 (a robustness margin is one clause of one
 row: logit_y - logit_j). The property holds when no clause can be violated in the box.
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import List, Optional
 
 import torch
@@ -28,6 +36,8 @@ from .stages import STAGES, stages_for
 MODES = tuple(s.name for s in STAGES)
 #: the attack's steps on clauses of several rows that must all be violated, x pgd_steps
 AND_CLAUSE_STEPS = 2
+#: the short attack before IBP: at most this many steps x restarts of the configured ones
+QUICK_STEPS, QUICK_RESTARTS = 20, 5
 
 
 def verify_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses: List[Clause], mode: str = "bab",
@@ -44,19 +54,35 @@ def verify_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses: List
     dtype, device = x_lower.dtype, x_lower.device
     clauses = [Clause(c.spec.to(device=device, dtype=dtype), c.offset.to(device=device, dtype=dtype))
                for c in clauses]
-    cex = _attack(model, x_lower, x_upper, clauses, start, settings, deadline)
+    quick = replace(settings, pgd_steps=min(settings.pgd_steps, QUICK_STEPS),
+                    pgd_restarts=min(settings.pgd_restarts, QUICK_RESTARTS))
+    cex = _attack(model, x_lower, x_upper, clauses, start, quick, deadline)
     if cex is not None:
         return PropertyResult("falsified", "pgd", None, 0, cex)
+    attacked = quick == settings  # the short attack was the whole attack
+
+    def full_attack() -> Optional[PropertyResult]:
+        nonlocal attacked
+        if attacked:
+            return None
+        attacked = True
+        found = _attack(model, x_lower, x_upper, clauses, start, settings, deadline)
+        return None if found is None else PropertyResult("falsified", "pgd", None, 0, found)
+
     if time.monotonic() > deadline:
         return PropertyResult("unknown", "timeout", None)
     runs_after = {s.name: s is not stages[-1] for s in stages}
     state = Ladder.start(model, x_lower, x_upper, clauses, mode, deadline, settings, runs_after)
+    shortcuts_tried = False
     for stage in stages:
-        if stage.shortcut is not None:
-            result = stage.shortcut(state)
+        if not stage.cheap:
+            result = full_attack()
+            if result is None and not shortcuts_tried:
+                shortcuts_tried = True
+                result = next((r for r in (s.shortcut(state) for s in stages if s.shortcut is not None)
+                               if r is not None), None)
             if result is not None:
                 return _checked(result, state)
-    for stage in stages:
         result = stage.run(state)
         if result is not None:
             return _checked(result, state)
@@ -64,7 +90,8 @@ def verify_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses: List
         if timed_out and stage.timeout_first:
             return state.unknown("timeout")
         if stage is stages[-1]:
-            return state.unknown(stage.name)
+            return full_attack() or (state.unknown("timeout") if time.monotonic() > deadline
+                                     else state.unknown(stage.name))
         if timed_out:
             return state.unknown("timeout")
     raise AssertionError("the last stage always returns")

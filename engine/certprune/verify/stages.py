@@ -7,7 +7,8 @@ is a ``Stage`` record: ``run(state)`` returns a verdict or None (go on); ``short
 (optional) runs before the ladder when the mode reaches the stage and may decide the
 property another way (input-space branch and bound for few free inputs);
 ``timeout_first``: when the deadline passed during the stage, say 'timeout' rather than
-the stage's name even if the mode stops there. ``register`` adds a stage.
+the stage's name even if the mode stops there; ``cheap``: the stage runs before the full
+PGD attack, after only the short one (property.py). ``register`` adds a stage.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Stage:
     run: Callable[[Ladder], Optional[PropertyResult]]
     shortcut: Optional[Callable[[Ladder], Optional[PropertyResult]]] = None
     timeout_first: bool = False
+    cheap: bool = False
 
 
 STAGES: List[Stage] = []
@@ -153,7 +155,7 @@ def _finite(value: float) -> Optional[float]:
     return value if math.isfinite(value) else None
 
 
-register(Stage("ibp", _ibp))
+register(Stage("ibp", _ibp, cheap=True))
 register(Stage("crown", _crown))
 register(Stage("alpha-crown", _alpha_crown, timeout_first=True))
 register(Stage("bab", _bab, shortcut=_input_split))
