@@ -35,10 +35,28 @@ def use_all_cores() -> int:
     return torch.get_num_threads()
 
 
+#: a forward pass below this many multiply-accumulates is verified on one CPU thread: its
+#: operations are too small to share, and on a busy machine a second thread waits for
+#: its core at every one of them (docs/benchmarks.md: every network of the VNN-COMP 2021
+#: kit, 13 k to 1.8 M MACs, is decided faster on one thread than on two)
+SMALL_MODEL_MACS = 4_000_000
+
+
+def threads_for_model(macs: int, device: str | torch.device) -> int:
+    """The CPU threads to verify a model of ``macs`` multiply-accumulates per forward pass
+    with: one for a small model, else every core (CERTPRUNE_THREADS, when set, always
+    wins). Sets them, and returns the count."""
+    if torch.device(device).type == "cpu":
+        use_all_cores()
+        if macs < SMALL_MODEL_MACS and not int(os.environ.get("CERTPRUNE_THREADS", "0") or 0):
+            torch.set_num_threads(1)
+    return torch.get_num_threads()
+
+
 def engine_device(choice: str = "auto") -> torch.device:
     """The device of an engine process; on the CPU also all cores and the tuned allocator."""
     device = resolve_device(choice)
-    if device.type == "cpu":
+    if torch.device(device).type == "cpu":
         use_all_cores()
         tune_cpu_allocator()
     return device

@@ -83,6 +83,29 @@ _RULES = {
 }
 
 
+def forward_macs(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """MACs of one forward pass of ``model`` at x, per sample, from forward hooks: each
+    leaf module with a weight of 2 or more dimensions (linear layers, convolutions, fixed
+    kernels) takes weight[0].numel() products per output element. A cheap estimate for
+    choosing resources: unlike MacCounter, it does not enter a dispatch mode (whose
+    first use imports torch._dynamo, ~2 s on a CPU)."""
+    total = [0]
+
+    def count(module, inputs, output):
+        total[0] += (output.numel() // max(1, output.shape[0])) * module.weight[0].numel()
+
+    handles = [m.register_forward_hook(count) for m in model.modules()
+               if not list(m.children()) and isinstance(getattr(m, "weight", None), torch.Tensor)
+               and m.weight.dim() >= 2]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return total[0]
+
+
 class MacCounter(TorchDispatchMode):
     """Multiply-accumulates of convolutions and matrix products run inside the block."""
 

@@ -213,3 +213,31 @@ def test_box_is_rounded_outwards_to_float32():
     lo, hi = verify_cmd.box_tensors(lower, upper, (4,), "cpu")
     assert np.all(lo.double().numpy().reshape(-1) <= lower) and np.all(hi.double().numpy().reshape(-1) >= upper)
     assert float(lo[0, 3]) == 0.5 and float(hi[0, 3]) == 0.5  # exact values stay exact
+
+
+def test_a_small_model_is_verified_on_one_cpu_thread(instance, monkeypatch):
+    """load_model counts the forward pass's MACs and keeps a small network to one thread
+    (every VNN-COMP 2021 kit network is small); a large one gets every core, and
+    CERTPRUNE_THREADS always wins."""
+    from certprune.device import SMALL_MODEL_MACS, threads_for_model, use_all_cores
+    from certprune.flops import MacCounter, forward_macs
+    before = torch.get_num_threads()
+    cpu = torch.device("cpu")
+    try:
+        monkeypatch.delenv("CERTPRUNE_THREADS", raising=False)
+        cores = use_all_cores()
+        verify_cmd.load_model(instance["onnx"], cpu)
+        assert torch.get_num_threads() == 1
+        assert threads_for_model(SMALL_MODEL_MACS, cpu) == cores
+        assert threads_for_model(SMALL_MODEL_MACS - 1, cpu) == 1
+        monkeypatch.setenv("CERTPRUNE_THREADS", "2")
+        assert threads_for_model(10, cpu) == 2
+    finally:
+        torch.set_num_threads(before)
+    # The hooks' count is what the dispatcher sees run (certprune.flops.MacCounter).
+    from certprune.models import build_model
+    for model, x in ((instance["model"], instance["x"].unsqueeze(0)),
+                     (build_model("cnn4", (1, 28, 28), 10).eval(), torch.rand(1, 1, 28, 28))):
+        with torch.no_grad(), MacCounter() as counter:
+            model(x)
+        assert forward_macs(model, x) == counter.total > 0

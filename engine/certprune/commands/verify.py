@@ -60,9 +60,12 @@ class InstanceError(ValueError):
 # --------------------------------------------------------------------------- loading
 
 def load_model(onnx_path: str, device):
-    """(model on device, per-sample input shape, number of outputs) or InstanceError."""
+    """(model on device, per-sample input shape, number of outputs) or InstanceError.
+    Also sets the CPU threads for the model's size (device.threads_for_model)."""
     import torch
 
+    from certprune.device import threads_for_model
+    from certprune.flops import forward_macs
     from certprune.onnx_io import OnnxError, load_onnx
 
     try:
@@ -70,8 +73,10 @@ def load_model(onnx_path: str, device):
     except OnnxError as exc:
         raise InstanceError(str(exc)) from None
     model = model.to(device)
+    example = torch.zeros(1, *input_shape, device=device)
     with torch.no_grad():
-        outputs = model(torch.zeros(1, *input_shape, device=device)).shape
+        outputs = model(example).shape
+    threads_for_model(forward_macs(model, example), device)
     if len(outputs) != 2:
         raise InstanceError(f"the model's output has shape {tuple(outputs[1:])} per sample; expected a vector")
     return model, input_shape, int(outputs[1])
