@@ -26,9 +26,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(device)
 
 
+def threads_asked() -> int:
+    """CERTPRUNE_THREADS as a number (0: not set)."""
+    return int(os.environ.get("CERTPRUNE_THREADS", "0") or 0)
+
+
 def use_all_cores() -> int:
     """Let torch use every CPU core this process may run on (or CERTPRUNE_THREADS)."""
-    threads = int(os.environ.get("CERTPRUNE_THREADS", "0") or 0)
+    threads = threads_asked()
     if threads <= 0:
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     torch.set_num_threads(max(1, threads))
@@ -47,16 +52,17 @@ def threads_for_model(macs: int, device: str | torch.device) -> int:
     with: one for a small model, else every core (CERTPRUNE_THREADS, when set, always
     wins). Sets them, and returns the count."""
     if torch.device(device).type == "cpu":
-        use_all_cores()
-        if macs < SMALL_MODEL_MACS and not int(os.environ.get("CERTPRUNE_THREADS", "0") or 0):
+        if macs < SMALL_MODEL_MACS and threads_asked() <= 0:
             torch.set_num_threads(1)
+        else:
+            use_all_cores()
     return torch.get_num_threads()
 
 
 def engine_device(choice: str = "auto") -> torch.device:
     """The device of an engine process; on the CPU also all cores and the tuned allocator."""
     device = resolve_device(choice)
-    if torch.device(device).type == "cpu":
+    if device.type == "cpu":
         use_all_cores()
         tune_cpu_allocator()
     return device

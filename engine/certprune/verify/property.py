@@ -73,14 +73,11 @@ def verify_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, clauses: List
         return PropertyResult("unknown", "timeout", None)
     runs_after = {s.name: s is not stages[-1] for s in stages}
     state = Ladder.start(model, x_lower, x_upper, clauses, mode, deadline, settings, runs_after)
-    shortcuts_tried = False
+    first_costly = next((s for s in stages if not s.cheap), None)  # the full attack and shortcuts go first
     for stage in stages:
-        if not stage.cheap:
-            result = full_attack()
-            if result is None and not shortcuts_tried:
-                shortcuts_tried = True
-                result = next((r for r in (s.shortcut(state) for s in stages if s.shortcut is not None)
-                               if r is not None), None)
+        if stage is first_costly:
+            result = full_attack() or next((r for r in (s.shortcut(state) for s in stages if s.shortcut is not None)
+                                            if r is not None), None)
             if result is not None:
                 return _checked(result, state)
         result = stage.run(state)
