@@ -17,6 +17,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from torch import Tensor
 
+from .adam import Adam
 from .crown import backward_from, concretize, identity_start
 from .graph import BoundGraph
 from .operators import BoundReLU
@@ -49,8 +50,7 @@ def optimize_alpha(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
     alpha_u = {p: initial(p).requires_grad_() for p in pre} if bound_upper else {}
     best_alpha = {p: a.detach().clone() for p, a in alpha_l.items()}
     params = list(alpha_l.values()) + list(alpha_u.values())
-    optimizer = torch.optim.Adam(params, lr=lr) if params else None
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, lr_decay) if params else None
+    optimizer = Adam([(params, lr)]) if params else None
     best_lower: Optional[Tensor] = None
     best_upper: Optional[Tensor] = None
     last = len(graph.ops) - 1
@@ -78,7 +78,7 @@ def optimize_alpha(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            scheduler.step()
+            optimizer.decay(lr_decay)
             with torch.no_grad():
                 for a in params:
                     a.clamp_(0.0, 1.0)
@@ -152,8 +152,7 @@ def optimize_alpha_layers(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
              for p, idx in targets.items()}
     alpha_out = {q: default(q, out_dim).requires_grad_() for q in positions}
     params = list(alpha_out.values()) + [a for per in inter.values() for a in per.values()]
-    optimizer = torch.optim.Adam(params, lr=lr) if params else None  # (no ReLU: nothing to optimise)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, lr_decay) if params else None
+    optimizer = Adam([(params, lr)]) if params else None  # (no ReLU: nothing to optimise)
     best_pre = {p: (l.clone(), u.clone()) for p, (l, u) in pre.items()}
     best_inter = {p: {q: a.detach().clone() for q, a in per.items()} for p, per in inter.items()}
     best_lower: Optional[Tensor] = None
@@ -211,7 +210,7 @@ def optimize_alpha_layers(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
             optimizer.zero_grad()
             (-lower.sum()).backward()
             optimizer.step()
-            scheduler.step()
+            optimizer.decay(lr_decay)
             with torch.no_grad():
                 for a in params:
                     a.clamp_(0.0, 1.0)

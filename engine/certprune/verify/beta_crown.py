@@ -19,6 +19,7 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
+from ..bounds.adam import Adam
 from ..bounds.crown import concretize, identity_start, minimizing_input
 from ..bounds.values import LinearBounds
 from .domains import Domains, Root
@@ -217,9 +218,9 @@ def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: flo
     beta = {p: b.detach().clone().requires_grad_() for p, b in doms.beta.items()}
     best_alpha = {p: a.detach().clone() for p, a in alpha.items()}
     best_beta = {p: b.detach().clone() for p, b in beta.items()}
-    params = [{"params": list(alpha.values()), "lr": lr_alpha}, {"params": list(beta.values()), "lr": lr_beta}]
-    has_params = any(p.numel() for group in params for p in group["params"])
-    optimizer = torch.optim.Adam(params) if has_params and iterations > 0 else None
+    groups = [(list(alpha.values()), lr_alpha), (list(beta.values()), lr_beta)]
+    has_params = any(p.numel() for ps, _ in groups for p in ps)
+    optimizer = Adam(groups) if has_params and iterations > 0 else None
     best = None
     fixed = _Fixed(root, doms)
     with torch.enable_grad():
