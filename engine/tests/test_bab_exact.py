@@ -1,5 +1,6 @@
 """The exact (LP) decision of fully split subdomains, against a dense grid on 2-d inputs."""
 import itertools
+import math
 
 import torch
 from torch import nn
@@ -119,3 +120,56 @@ def test_subdomain_bounds_hold_under_their_splits():
                 elif bool((objective[inside] < -1e-3).any()):
                     assert verdict == "violated", (trial, i, verdict)
     assert tightened > 0 and decided > 0, (tightened, decided)
+
+
+def test_tightening_within_a_budget_takes_the_weightiest_neurons():
+    """When a layer's unstable neurons do not all fit in its share of the budget, the
+    highest-priority ones are re-bounded (and only they change); the bounds stay sound
+    for every sampled input in the subdomain."""
+    from certprune.verify.beta_crown import tighten_intermediate
+    from test_bounds_nets import random_mlp
+
+    gen = torch.Generator().manual_seed(5)
+    net = random_mlp(gen, input_shape=(1, 1, 4), widths=(16, 16, 16), classes=3)
+    x = torch.rand(1, 1, 1, 4, generator=gen)
+    xl, xu = (x - 0.4).clamp(0, 1), (x + 0.4).clamp(0, 1)
+    with torch.no_grad():
+        pre, _, _ = preactivation_bounds(build_graph(net, (1, 1, 4)), xl, xu, crown=False)  # loose: room to tighten
+        root = Root.build(net, xl, xu, torch.tensor([[1.0, -1.0, 0.0]]), torch.tensor([0.0]), pre)
+    first, later = root.positions[0], root.positions[1:]
+    doms = Domains.root(root).children(torch.tensor([0]), torch.tensor([0]), root.positions)  # split one neuron
+    per_neuron = {p: 2 * sum(math.prod(m.out_shape) for m in root.graph.ops[:p]) for p in later}  # both sides
+    unstable = {p: int(((doms.lower[p] < 0) & (doms.upper[p] > 0)).any(0).sum()) for p in later}
+    assert all(n >= 4 for n in unstable.values()), unstable
+    last = later[-1]
+    budget = 2 * per_neuron[last]  # after=1: only the last layer is re-bounded, two of its neurons
+    priority = {p: torch.rand(root.unstable[p].numel(), generator=gen) for p in root.positions}
+    before = {p: (doms.lower[p].clone(), doms.upper[p].clone()) for p in root.positions}
+    skipped = Domains.concat([doms])
+    tighten_intermediate(root, skipped, after=1, budget=budget)  # no priority: too dear, kept as is
+    for p in later:
+        assert torch.equal(skipped.lower[p], before[p][0]) and torch.equal(skipped.upper[p], before[p][1])
+    tighten_intermediate(root, doms, after=1, budget=budget, priority=priority)
+    assert torch.equal(doms.lower[later[0]], before[later[0]][0])  # not after the split's layer + 1
+    changed_any = False
+    for p in [last]:
+        changed = ((doms.lower[p] != before[p][0]) | (doms.upper[p] != before[p][1])).any(0).nonzero().flatten()
+        free = ((before[p][0] < 0) & (before[p][1] > 0)).any(0).nonzero().flatten()
+        top = set(free[priority[p][free].topk(2).indices].tolist())
+        assert set(changed.tolist()) <= top, (p, changed.tolist(), top)
+        assert bool((doms.lower[p] >= before[p][0]).all() and (doms.upper[p] <= before[p][1]).all())
+        changed_any |= changed.numel() > 0
+    assert changed_any
+    points = xl + torch.rand(20000, 1, 1, 4, generator=gen) * (xu - xl)
+    with torch.no_grad():
+        zs, h = {}, points
+        for pos, m in enumerate(net):
+            if isinstance(m, nn.ReLU):
+                zs[pos] = h.reshape(h.shape[0], -1)[:, root.unstable[pos]]
+            h = m(h)
+    for i in range(len(doms)):
+        s = doms.split[first][i].to(torch.float32)
+        inside = (((zs[first] * s) >= 0) | (s == 0)).all(1)
+        for p in later:
+            z = zs[p][inside]
+            assert bool((z >= doms.lower[p][i] - 1e-5).all() and (z <= doms.upper[p][i] + 1e-5).all()), (i, p)

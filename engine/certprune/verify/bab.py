@@ -17,7 +17,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
-from .beta_crown import bound_domains
+from .beta_crown import bound_domains, tighten_priority
 from .branching import choose_splits, choose_splits_fsb
 from .domains import Domains, Root
 from .exact import decide_fixed_domain
@@ -41,6 +41,9 @@ class BabSettings:
     fsb_candidates: int = 3
     attack_starts: int = 8  # PGD from the bound minimisers of the worst open subdomains ...
     attack_steps: int = 10  # ... for this many steps, every step of the search (0: off)
+    #: a layer after the split whose every unstable neuron is too dear to re-bound gets
+    #: its most weighty neurons re-bound (beta_crown.tighten_priority), not none
+    tighten_by_priority: bool = True
 
 
 @dataclass
@@ -125,10 +128,13 @@ def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: T
         keep = has.nonzero().flatten()
         if keep.numel() == 0:
             continue
-        children = parents.select(keep).children(layer[keep], neuron[keep], root.positions)
+        kept = parents.select(keep)
+        priority = tighten_priority(kept, {p: c[keep] for p, c in parent_coeffs.items()}) \
+            if settings.tighten_by_priority else None
+        children = kept.children(layer[keep], neuron[keep], root.positions)
         # Layers after each child's split layer get new bounds under the split.
         bounded = bound_domains(root, children, settings.iterations, settings.lr_alpha, settings.lr_beta,
-                                SAFE_TOLERANCE, deadline, tighten_after=int(layer[keep].min()))
+                                SAFE_TOLERANCE, deadline, tighten_after=int(layer[keep].min()), priority=priority)
         explored += len(children)
         cex = _counterexample(root, children, bounded.candidates)
         if cex is None:

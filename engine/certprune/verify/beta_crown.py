@@ -103,9 +103,11 @@ def _pass(root: Root, fixed: _Fixed, alpha: Dict[int, Tensor], beta: Dict[int, T
 #: elements of one chunk of intermediate backward passes (coefficients (D, 2 n_p, *layer)).
 REFINE_ELEMENTS = 2 ** 24
 #: intermediate bounds of a subdomain are recomputed while that costs at most this
-#: share of its alpha/beta optimisation (coefficient elements touched): layers with many
-#: unstable neurons behind large layers keep their bounds instead.
-TIGHTEN_SHARE = 1.0
+#: multiple of its alpha/beta optimisation (coefficient elements touched); beyond it,
+#: each layer re-bounds its weightiest unstable neurons only (``tighten_priority``).
+#: Measured on a 256x4 MLP (bench/verify_fc.py, docs/benchmarks.md): 1 leaves too
+#: many splits without effect on the layers after them, unlimited re-bounds too slowly.
+TIGHTEN_SHARE = 8.0
 #: a domain whose computed lower bound of some neuron exceeds its upper bound by more
 #: than this (relative) is empty: its split constraints contradict each other. Far above
 #: float32 rounding of a backward pass; smaller crossings are treated as rounding.
@@ -143,7 +145,16 @@ def _relaxed_backward(root: Root, lower: Dict[int, Tensor], upper: Dict[int, Ten
     return low
 
 
-def tighten_intermediate(root: Root, doms: Domains, after: int = 0, budget: float = math.inf) -> Tensor:
+def tighten_priority(doms: Domains, coefficients: Dict[int, Tensor]) -> Dict[int, Tensor]:
+    """Per ReLU position, a score (n_p,) of how much each root-unstable neuron's bounds
+    weigh on the bounds of these domains: its objective coefficient (D, m, n_p) times its
+    relaxation's width min(u, -l), summed over domains and rows (BaBSR's intercept term)."""
+    return {p: (c.abs().sum(1) * torch.minimum(doms.upper[p], -doms.lower[p]).clamp(min=0)).sum(0)
+            for p, c in coefficients.items()}
+
+
+def tighten_intermediate(root: Root, doms: Domains, after: int = 0, budget: float = math.inf,
+                         priority: Optional[Dict[int, Tensor]] = None, deadline: Optional[float] = None) -> Tensor:
     """Recompute the bounds of root-unstable neurons in ReLU layers ``positions[k]``,
     k > after, of every domain under its split constraints (CROWN over the domain's
     own, split-tightened bounds of the earlier layers, layer by layer; with CROWN's
@@ -153,30 +164,39 @@ def tighten_intermediate(root: Root, doms: Domains, after: int = 0, budget: floa
     returns (D,) bool: domains found empty (contradictory splits: safe).
 
     budget: per domain, the most coefficient elements the backward passes may touch in
-    all (a layer whose passes would go over it keeps its bounds: sound, only looser).
+    all, shared evenly by the layers after the split (a neuron left out keeps its bounds:
+    sound, only looser). priority: position -> (n_p,) score (``tighten_priority``); a
+    layer whose unstable neurons do not all fit in its share tightens the highest-scoring
+    ones that do. Without it, such a layer keeps its bounds. deadline: a time.monotonic()
+    value; past it, the bounds not yet recomputed are kept.
     """
     d = len(doms)
     empty = torch.zeros(d, dtype=torch.bool, device=doms.bound.device)
     spent = 0.0
+    layers = [p for k, p in enumerate(root.positions) if k > after]
     with torch.no_grad():
-        for k, p in enumerate(root.positions):
-            if k <= after:
-                continue
+        for j, p in enumerate(layers):
             l, u = doms.lower[p], doms.upper[p]  # (D, n_p)
             cols = ((l < 0) & (u > 0)).any(0).nonzero().flatten()
             if cols.numel() == 0:
                 continue
             passes = 2 if p in root.intermediate_alpha else 1
-            cost = passes * 2 * cols.numel() * sum(math.prod(op.out_shape) for op in root.graph.ops[:p])
-            if spent + cost > budget:
-                continue
-            spent += cost
+            per_neuron = passes * 2 * sum(math.prod(op.out_shape) for op in root.graph.ops[:p])
+            share = (budget - spent) / (len(layers) - j)
+            if cols.numel() * per_neuron > share:
+                fits = int(share // per_neuron)
+                if priority is None or fits == 0:
+                    continue
+                cols = cols[priority[p][cols].topk(fits).indices.sort().values]
+            spent += cols.numel() * per_neuron
             neurons = root.unstable[p][cols]
             shape = tuple(root.pre_lower[p].shape[1:])
             widest = max(max(math.prod(op.in_shape), math.prod(op.out_shape)) for op in root.graph.ops[:p])
             chunk = max(1, REFINE_ELEMENTS // (2 * cols.numel() * widest))
             new_l, new_u = l.clone(), u.clone()
             for s in range(0, d, chunk):
+                if deadline is not None and time.monotonic() > deadline:
+                    break  # the rows not reached keep their bounds
                 part = slice(s, min(d, s + chunk))
                 n = part.stop - part.start
                 start = identity_start(n, shape, l, neurons)  # (n, c, *shape)
@@ -200,20 +220,22 @@ def tighten_intermediate(root: Root, doms: Domains, after: int = 0, budget: floa
 
 def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: float = 0.1,
                   lr_beta: float = 0.05, stop_above: float = 0.0, deadline: Optional[float] = None,
-                  tighten_after: Optional[int] = None) -> BoundedBatch:
+                  tighten_after: Optional[int] = None, priority: Optional[Dict[int, Tensor]] = None
+                  ) -> BoundedBatch:
     """Optimise alpha/beta for every domain (updating ``doms`` in place with the best
     parameters and bounds) and return the bound, branching coefficients and candidates.
 
     tighten_after: first recompute the intermediate bounds of the ReLU layers after
-    ``positions[tighten_after]`` under each domain's splits (``tighten_intermediate``);
-    None: keep the domains' bounds (the root, or bounds already tightened).
+    ``positions[tighten_after]`` under each domain's splits (``tighten_intermediate``,
+    which ``priority`` steers); None: keep the domains' bounds (the root, or bounds
+    already tightened).
     """
     empty = None
     if tighten_after is not None:
         # Tightening may cost about as much as the optimisation it feeds (forward and
         # backward over every layer for m rows, each step).
         steps = 3 * max(1, iterations) * root.rows * sum(math.prod(op.out_shape) for op in root.graph.ops)
-        empty = tighten_intermediate(root, doms, tighten_after, TIGHTEN_SHARE * steps)
+        empty = tighten_intermediate(root, doms, tighten_after, TIGHTEN_SHARE * steps, priority, deadline)
     alpha = {p: a.detach().clone().requires_grad_() for p, a in doms.alpha.items()}
     beta = {p: b.detach().clone().requires_grad_() for p, b in doms.beta.items()}
     best_alpha = {p: a.detach().clone() for p, a in alpha.items()}
