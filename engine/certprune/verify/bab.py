@@ -2,7 +2,8 @@
 
 Loop: take the open subdomains with the worst bounds (up to ``batch`` of them), split
 each on its highest-scoring unstable ReLU (FSB: both children at once), recompute the
-children's intermediate bounds after the split layer under their splits, bound all
+children's intermediate bounds after the split layer under their splits (within a
+budget: the neurons that weigh most on the parent's bound first), bound all
 children with beta-CROWN, try each child's bound-minimising input as a counterexample, and keep
 the children that are not yet proven safe. A subdomain with every unstable ReLU split
 is decided exactly by a linear program. No open subdomain left -> verified.
@@ -41,9 +42,6 @@ class BabSettings:
     fsb_candidates: int = 3
     attack_starts: int = 8  # PGD from the bound minimisers of the worst open subdomains ...
     attack_steps: int = 10  # ... for this many steps, every step of the search (0: off)
-    #: a layer after the split whose every unstable neuron is too dear to re-bound gets
-    #: its most weighty neurons re-bound (beta_crown.tighten_priority), not none
-    tighten_by_priority: bool = True
 
 
 @dataclass
@@ -129,8 +127,8 @@ def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: T
         if keep.numel() == 0:
             continue
         kept = parents.select(keep)
-        priority = tighten_priority(kept, {p: c[keep] for p, c in parent_coeffs.items()}) \
-            if settings.tighten_by_priority else None
+        # Which neurons' bounds weigh most, for the layers too dear to re-bound in full.
+        priority = tighten_priority(kept, {p: c[keep] for p, c in parent_coeffs.items()})
         children = kept.children(layer[keep], neuron[keep], root.positions)
         # Layers after each child's split layer get new bounds under the split.
         bounded = bound_domains(root, children, settings.iterations, settings.lr_alpha, settings.lr_beta,

@@ -105,9 +105,9 @@ REFINE_ELEMENTS = 2 ** 24
 #: intermediate bounds of a subdomain are recomputed while that costs at most this
 #: multiple of its alpha/beta optimisation (coefficient elements touched); beyond it,
 #: each layer re-bounds its weightiest unstable neurons only (``tighten_priority``).
-#: Measured on a 256x4 MLP (bench/verify_fc.py, docs/benchmarks.md): 1 leaves too
-#: many splits without effect on the layers after them, unlimited re-bounds too slowly.
-TIGHTEN_SHARE = 8.0
+#: Chosen on four hard 256x4 MLP instances (bench/verify_fc.py, docs/benchmarks.md):
+#: 3 did best on one and as well as 1 on the rest; 8 and unlimited re-bound too slowly.
+TIGHTEN_SHARE = 3.0
 #: a domain whose computed lower bound of some neuron exceeds its upper bound by more
 #: than this (relative) is empty: its split constraints contradict each other. Far above
 #: float32 rounding of a backward pass; smaller crossings are treated as rounding.
