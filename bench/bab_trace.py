@@ -14,6 +14,7 @@ the alpha/beta steps per batch and the parents per batch, to compare settings on
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import time
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
         return result
 
     def traced_bab(*a, _inner=stages.branch_and_bound, **k):
-        settings = a[8] if len(a) > 8 else k.get("settings")
+        settings = inspect.signature(_inner).bind(*a, **k).arguments["settings"]
         if args.iterations is not None:
             settings.iterations = args.iterations
         if args.batch is not None:
