@@ -95,6 +95,29 @@ def test_adam_matches_torch_optim():
     assert not torch.equal(ours[0], start[0])
 
 
+def test_adam_on_selected_rows_steps_as_on_the_whole():
+    """Adam.select: the chosen rows go on exactly as they would have in the full batch
+    (the update is element-wise), with moments and step count carried over."""
+    from certprune.bounds.adam import Adam
+    gen = torch.Generator().manual_seed(4)
+    target = torch.randn(6, 3, generator=gen)
+    start = torch.rand(6, 3, generator=gen)
+    whole = start.clone().requires_grad_()
+    part = start.clone().requires_grad_()
+    full_opt, part_opt = Adam([([whole], 0.1)]), Adam([([part], 0.1)])
+    keep = torch.tensor([0, 2, 5])
+    for step in range(10):
+        for p, opt in ((whole, full_opt), (part, part_opt)):
+            opt.zero_grad()
+            ((p - (target if p.shape[0] == 6 else target[keep])) ** 2).sum().backward()
+            opt.step()
+        if step == 3:
+            part_opt = part_opt.select(keep)
+            part, = part_opt.params
+            assert part.is_leaf and part.requires_grad and part_opt.steps == 4
+    assert torch.allclose(part, whole[keep].detach(), atol=1e-7)
+
+
 def test_bound_optimisation_does_not_import_dynamo():
     """alpha-CROWN and beta-CROWN run without torch.optim, whose first optimizer imports
     torch._dynamo (~2 s of every verify process that reaches alpha-CROWN)."""

@@ -173,3 +173,55 @@ def test_tightening_within_a_budget_takes_the_weightiest_neurons():
         for p in later:
             z = zs[p][inside]
             assert bool((z >= doms.lower[p][i] - 1e-5).all() and (z <= doms.upper[p][i] + 1e-5).all()), (i, p)
+
+
+def test_domains_proven_during_the_steps_leave_the_batch():
+    """Pruning in iteration: once some domains are proven, the rest optimise on without
+    them, and each domain ends as it would have in the full batch (the same bound, or
+    both proven); the later passes cost fewer domains."""
+    from certprune.verify import beta_crown
+    from test_bounds_nets import random_mlp
+
+    gen = torch.Generator().manual_seed(5)
+    net = random_mlp(gen, input_shape=(1, 1, 4), widths=(16, 16), classes=3)
+    x = torch.rand(1, 1, 1, 4, generator=gen)
+    xl, xu = (x - 0.2).clamp(0, 1), (x + 0.2).clamp(0, 1)
+    with torch.no_grad():
+        out = net(x)[0]
+        spec = torch.tensor([[1.0, -1.0, 0.0]]) if out[0] > out[1] else torch.tensor([[-1.0, 1.0, 0.0]])
+        pre, _, _ = preactivation_bounds(build_graph(net, (1, 1, 4)), xl, xu, crown=True)
+        root = Root.build(net, xl, xu, spec, torch.tensor([0.0]), pre)
+    doms = Domains.root(root)
+    for _ in range(5):  # 32 subdomains: split the first free neuron, both ways
+        layer = torch.zeros(len(doms), dtype=torch.long)
+        neuron = torch.zeros(len(doms), dtype=torch.long)
+        for i in range(len(doms)):
+            for k, p in enumerate(root.positions):
+                free = ((doms.split[p][i] == 0) & (doms.lower[p][i] < 0) & (doms.upper[p][i] > 0)).nonzero().flatten()
+                if free.numel():
+                    layer[i], neuron[i] = k, free[0]
+                    break
+        doms = doms.children(layer, neuron, root.positions)
+    sizes, real_pass = [], beta_crown._pass
+
+    def counting(root_, fixed, alpha, beta, record=None):
+        sizes.append(fixed.x_lower.shape[0])
+        return real_pass(root_, fixed, alpha, beta, record)
+
+    outcomes = {}
+    for share in (beta_crown.PRUNE_SAFE_SHARE, 2.0):  # 2.0: never prune
+        sizes.clear()
+        copy = doms.select(torch.arange(len(doms)))
+        old = beta_crown.PRUNE_SAFE_SHARE
+        beta_crown.PRUNE_SAFE_SHARE, beta_crown._pass = share, counting
+        try:
+            bound = beta_crown.bound_domains(root, copy, iterations=15, stop_above=1e-4).bound
+        finally:
+            beta_crown.PRUNE_SAFE_SHARE, beta_crown._pass = old, real_pass
+        outcomes[share] = (bound.clone(), list(sizes))
+    (pruned, pruned_sizes), (full, full_sizes) = outcomes[beta_crown.PRUNE_SAFE_SHARE], outcomes[2.0]
+    proven = (pruned > 1e-4) & (full > 1e-4)
+    assert 0 < int(proven.sum()) < len(doms)
+    same = torch.isclose(pruned, full, atol=1e-5)
+    assert bool((same | proven).all()), (pruned, full)
+    assert min(pruned_sizes) < len(doms) == max(full_sizes)

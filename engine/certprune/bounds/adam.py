@@ -47,6 +47,23 @@ class Adam:
                 v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
                 p.addcdiv_(m, v.sqrt().div_(root2).add_(self.eps), value=-lr / correction1)
 
+    def select(self, index: Tensor) -> "Adam":
+        """The same optimiser over rows ``index`` of every parameter (dimension 0): new leaf
+        tensors with those rows, their moments and the step count carried over. Optimises
+        a batch that drops members part-way (beta-CROWN's domains proven safe)."""
+        chosen = Adam.__new__(Adam)
+        chosen.betas, chosen.eps, chosen.steps = self.betas, self.eps, self.steps
+        chosen.groups, chosen.state = [], {}
+        for ps, lr in self.groups:
+            kept = []
+            for p in ps:
+                q = p.detach()[index].requires_grad_()
+                m, v = self.state[id(p)]
+                chosen.state[id(q)] = (m[index], v[index])
+                kept.append(q)
+            chosen.groups.append((kept, lr))
+        return chosen
+
     def decay(self, gamma: float) -> None:
         """Multiply every learning rate by gamma (ExponentialLR's step)."""
         self.groups = [(ps, lr * gamma) for ps, lr in self.groups]

@@ -66,6 +66,18 @@ class _Fixed:
         self.x_upper = root.x_upper.expand(d, *root.x_upper.shape[1:])
         self.start = identity_start(d, (root.rows,), root.x_lower)
 
+    def select(self, root: Root, index: Tensor) -> "_Fixed":
+        """The same for domains ``index`` only."""
+        chosen = _Fixed.__new__(_Fixed)
+        d = index.numel()
+        chosen.graph = root.graph_for(d)
+        for name in ("active", "unstable", "upper_slope", "intercept", "sign"):
+            setattr(chosen, name, {p: t[index] for p, t in getattr(self, name).items()})
+        chosen.x_lower = root.x_lower.expand(d, *root.x_lower.shape[1:])
+        chosen.x_upper = root.x_upper.expand(d, *root.x_upper.shape[1:])
+        chosen.start = self.start[:d]
+        return chosen
+
 
 def _pass(root: Root, fixed: _Fixed, alpha: Dict[int, Tensor], beta: Dict[int, Tensor],
           record: Optional[Dict[int, Tensor]] = None):
@@ -108,6 +120,10 @@ REFINE_ELEMENTS = 2 ** 24
 #: Chosen on four hard 256x4 MLP instances (bench/verify_fc.py, docs/benchmarks.md):
 #: 3 did best on one and as well as 1 on the rest; 8 and unlimited re-bound too slowly.
 TIGHTEN_SHARE = 3.0
+#: during one batch's alpha/beta steps, the domains already proven safe leave the batch
+#: once they are at least this share of it (alpha-beta-CROWN's pruning in iteration):
+#: steps after that cost only the open domains' share.
+PRUNE_SAFE_SHARE = 0.1
 #: a domain whose computed lower bound of some neuron exceeds its upper bound by more
 #: than this (relative) is empty: its split constraints contradict each other. Far above
 #: float32 rounding of a backward pass; smaller crossings are treated as rounding.
@@ -244,7 +260,8 @@ def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: flo
     has_params = any(p.numel() for ps, _ in groups for p in ps)
     optimizer = Adam(groups) if has_params and iterations > 0 else None
     best = None
-    fixed = _Fixed(root, doms)
+    full = fixed = _Fixed(root, doms)
+    live = torch.arange(len(doms), device=doms.bound.device)  # domains still optimised
     with torch.enable_grad():
         for step in range(iterations + 1):
             rows, _ = _pass(root, fixed, alpha, beta)
@@ -254,13 +271,14 @@ def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: flo
                     best = objective.detach().clone()
                     improved = torch.ones_like(best, dtype=torch.bool)
                 else:
-                    improved = objective > best
-                    best = torch.where(improved, objective.detach(), best)
+                    improved = objective > best[live]
+                    best[live] = torch.where(improved, objective.detach(), best[live])
                 for p in alpha:
                     mask = improved.reshape(-1, 1, 1)
-                    best_alpha[p] = torch.where(mask, alpha[p].detach(), best_alpha[p])
-                    best_beta[p] = torch.where(mask, beta[p].detach(), best_beta[p])
-            done = bool((best > stop_above).all())
+                    best_alpha[p][live] = torch.where(mask, alpha[p].detach(), best_alpha[p][live])
+                    best_beta[p][live] = torch.where(mask, beta[p].detach(), best_beta[p][live])
+                safe = best[live] > stop_above
+            done = bool(safe.all())
             out_of_time = deadline is not None and time.monotonic() > deadline
             if optimizer is None or step == iterations or done or out_of_time:
                 break
@@ -272,16 +290,25 @@ def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: flo
                     a.clamp_(0.0, 1.0)
                 for b in beta.values():
                     b.clamp_(min=0.0)
+            if bool(safe.float().mean() >= PRUNE_SAFE_SHARE):
+                # Proven domains leave the batch: their best bound is already above
+                # stop_above, and the rest optimise on without paying for them.
+                keep = (~safe).nonzero().flatten()
+                live, fixed = live[keep], fixed.select(root, keep)
+                optimizer = optimizer.select(keep)
+                kept = iter(optimizer.params)
+                alpha = {p: next(kept) for p in alpha}
+                beta = {p: next(kept) for p in beta}
     doms.alpha, doms.beta, doms.bound = best_alpha, best_beta, best
     # One more pass at the best parameters records what branching and the attack need.
     record: Dict[int, Tensor] = {}
     with torch.no_grad():
-        rows, lA = _pass(root, fixed, best_alpha, best_beta, record)
+        rows, lA = _pass(root, full, best_alpha, best_beta, record)
         doms.bound = torch.maximum(best, rows.max(dim=1).values)
         if empty is not None:
             doms.bound = torch.where(empty, torch.full_like(doms.bound, float("inf")), doms.bound)
         coefficients = {p: record[p] for p in root.positions}
-        candidates = minimizing_input(lA, fixed.x_lower, fixed.x_upper)
+        candidates = minimizing_input(lA, full.x_lower, full.x_upper)
     return BoundedBatch(doms.bound, coefficients, candidates)
 
 
