@@ -211,3 +211,24 @@ def test_attack_on_an_and_clause_pushes_every_row():
     with torch.no_grad():
         assert float(spec_values(model, x, spec, offset).max()) <= 0
     assert confirm_counterexample(model, x[0], [Clause(spec[0], offset[0])])
+
+
+def test_attack_on_any_row_gives_restarts_their_own_targets():
+    """Row 0 is lowest everywhere except near row 1's own minimum, and never reaches 0;
+    row 1 does (at x = -1 in all 50 inputs). Descending the lowest row walks every
+    restart down row 0; a restart that descends row 1 alone finds the counterexample."""
+    net = nn.Linear(50, 2)
+    with torch.no_grad():
+        net.weight.zero_()
+        net.weight[0, 0], net.weight[1] = 0.01, 0.04  # row 0: 0.3 + 0.01 x_0 >= 0.29
+        net.bias.copy_(torch.tensor([0.3, 1.0]))      # row 1: 1 + 0.04 sum(x) >= -1
+    lower, upper = -torch.ones(1, 50), torch.ones(1, 50)
+    spec = torch.eye(2).unsqueeze(0)
+    torch.manual_seed(0)
+    x, success = attack_box(net, lower, upper, spec, steps=30, restarts=1, start=torch.zeros(1, 50))
+    assert not bool(success[0])  # one restart: the lowest row only
+    x, success = attack_box(net, lower, upper, spec, steps=30, restarts=3, start=torch.zeros(1, 50))
+    assert bool(success[0])
+    with torch.no_grad():
+        assert float(spec_values(net, x, spec).min()) <= 0
+    assert bool((x >= lower).all() and (x <= upper).all())

@@ -56,6 +56,16 @@ def attack_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: Tensor,
     def objective(v: Tensor) -> Tensor:  # (R*B, S) -> (R*B,): <= 0 means violated
         return v.max(dim=1).values if require_all else v.min(dim=1).values
 
+    # Multi-targeted (any row violated is a counterexample): restart k >= 1 descends row
+    # (k - 1) mod S alone, restart 0 the worst row. The worst row's gradient follows
+    # whichever row is lowest now, so every restart tends to chase the same target; one
+    # target per restart also reaches rows that are lowest only near their own minimum.
+    targets = None
+    if not require_all and spec.shape[1] > 1 and r > 1:
+        rows = spec.shape[1]
+        per_restart = torch.tensor([-1] + [(k - 1) % rows for k in range(1, r)], device=x.device)
+        targets = per_restart.repeat_interleave(b)  # (R*B,), restart-major like x
+
     def surrogate(v: Tensor) -> Tensor:  # (R*B, S) -> (R*B,): what the steps descend
         # An AND clause needs every row <= 0 at once: the max alone pushes one row at a
         # time and oscillates between near-tied rows; the hinge term pushes every row
@@ -64,6 +74,9 @@ def attack_box(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: Tensor,
         # max + hinge falls below 0 within 100-200 steps).
         if require_all and v.shape[1] > 1:
             return v.max(dim=1).values + v.clamp(min=0).sum(dim=1)
+        if targets is not None:
+            own = v.gather(1, targets.clamp(min=0).unsqueeze(1)).squeeze(1)
+            return torch.where(targets >= 0, own, objective(v))
         return objective(v)
 
     best_x = x.detach().clone()
