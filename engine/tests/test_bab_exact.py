@@ -83,7 +83,8 @@ def test_subdomain_bounds_hold_under_their_splits():
                 break
             before = {p: doms.select(keep).lower[p].clone() for p in root.positions}
             doms = doms.select(keep).children(layer[keep], neuron[keep], root.positions)
-            bound_domains(root, doms, iterations=5, tighten_after=int(layer[keep].min()))
+            # per child: the layers after its own split (groups of one split layer each)
+            bound_domains(root, doms, iterations=5, tighten_after=layer[keep].repeat(2))
             tightened += sum(int((doms.lower[p][:len(keep)] > before[p] + 1e-6).sum()) for p in root.positions)
             doms = doms.select(torch.randperm(len(doms), generator=gen)[:24])  # a random few go deeper
         # Sample the box; check every domain against the points inside it.
@@ -225,3 +226,39 @@ def test_domains_proven_during_the_steps_leave_the_batch():
     same = torch.isclose(pruned, full, atol=1e-5)
     assert bool((same | proven).all()), (pruned, full)
     assert min(pruned_sizes) < len(doms) == max(full_sizes)
+
+
+def test_each_child_re_bounds_only_the_layers_after_its_own_split():
+    """In one batch, children split in different layers: each gets what re-bounding it
+    alone after its own split layer gives, and layers up to that one keep their bounds."""
+    from certprune.verify.beta_crown import _tighten_by_split_layer, tighten_intermediate
+    from test_bounds_nets import random_mlp
+
+    gen = torch.Generator().manual_seed(8)
+    net = random_mlp(gen, input_shape=(1, 1, 4), widths=(12, 12, 12), classes=3)
+    x = torch.rand(1, 1, 1, 4, generator=gen)
+    xl, xu = (x - 0.3).clamp(0, 1), (x + 0.3).clamp(0, 1)
+    with torch.no_grad():
+        pre, _, _ = preactivation_bounds(build_graph(net, (1, 1, 4)), xl, xu, crown=True)
+        root = Root.build(net, xl, xu, torch.tensor([[1.0, -1.0, 0.0]]), torch.tensor([0.0]), pre)
+    parents = Domains.root(root)
+    parents = parents.select(torch.zeros(3, dtype=torch.long))
+    layer = torch.tensor([0, 1, 2])
+    neuron = torch.tensor([int(((parents.lower[p][0] < 0) & (parents.upper[p][0] > 0)).nonzero()[0])
+                           for p in root.positions])
+    children = parents.children(layer, neuron, root.positions)  # 6: split in layers 0, 1, 2, twice
+    after = layer.repeat(2)
+    batch = children.select(torch.arange(6))
+    _tighten_by_split_layer(root, batch, after, math.inf, None, None)
+    changed = 0
+    for i in range(6):
+        alone = children.select(torch.tensor([i]))
+        tighten_intermediate(root, alone, int(after[i]))
+        for k, p in enumerate(root.positions):
+            assert torch.allclose(batch.lower[p][i], alone.lower[p][0], atol=1e-6), (i, k)
+            assert torch.allclose(batch.upper[p][i], alone.upper[p][0], atol=1e-6), (i, k)
+            if k <= int(after[i]):
+                assert torch.equal(batch.lower[p][i], children.lower[p][i]), (i, k)
+            else:
+                changed += int((batch.lower[p][i] != children.lower[p][i]).sum())
+    assert changed > 0

@@ -130,9 +130,10 @@ def branch_and_bound(model: nn.Module, x_lower: Tensor, x_upper: Tensor, spec: T
         # Which neurons' bounds weigh most, for the layers too dear to re-bound in full.
         priority = tighten_priority(kept, {p: c[keep] for p, c in parent_coeffs.items()})
         children = kept.children(layer[keep], neuron[keep], root.positions)
-        # Layers after each child's split layer get new bounds under the split.
+        # Layers after each child's split layer get new bounds under the split (children:
+        # the D active, then the D inactive).
         bounded = bound_domains(root, children, settings.iterations, settings.lr_alpha, settings.lr_beta,
-                                SAFE_TOLERANCE, deadline, tighten_after=int(layer[keep].min()), priority=priority)
+                                SAFE_TOLERANCE, deadline, tighten_after=layer[keep].repeat(2), priority=priority)
         explored += len(children)
         cex = _counterexample(root, children, bounded.candidates)
         if cex is None:

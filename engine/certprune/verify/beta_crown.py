@@ -234,6 +234,25 @@ def tighten_intermediate(root: Root, doms: Domains, after: int = 0, budget: floa
     return empty
 
 
+def _tighten_by_split_layer(root: Root, doms: Domains, after, budget: float,
+                            priority: Optional[Dict[int, Tensor]], deadline: Optional[float]) -> Tensor:
+    """``tighten_intermediate`` with ``after`` an int or (D,) per domain: each group of
+    domains split in one layer re-bounds the layers after that one only."""
+    if not isinstance(after, Tensor):
+        return tighten_intermediate(root, doms, after, budget, priority, deadline)
+    empty = torch.zeros(len(doms), dtype=torch.bool, device=doms.bound.device)
+    for k in torch.unique(after).tolist():
+        idx = (after == k).nonzero().flatten()
+        if idx.numel() == len(doms):
+            return tighten_intermediate(root, doms, int(k), budget, priority, deadline)
+        group = doms.select(idx)
+        empty[idx] = tighten_intermediate(root, group, int(k), budget, priority, deadline)
+        for p in root.positions:
+            doms.lower[p] = doms.lower[p].index_copy(0, idx, group.lower[p])
+            doms.upper[p] = doms.upper[p].index_copy(0, idx, group.upper[p])
+    return empty
+
+
 def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: float = 0.1,
                   lr_beta: float = 0.05, stop_above: float = 0.0, deadline: Optional[float] = None,
                   tighten_after: Optional[int] = None, priority: Optional[Dict[int, Tensor]] = None
@@ -243,15 +262,16 @@ def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: flo
 
     tighten_after: first recompute the intermediate bounds of the ReLU layers after
     ``positions[tighten_after]`` under each domain's splits (``tighten_intermediate``,
-    which ``priority`` steers); None: keep the domains' bounds (the root, or bounds
-    already tightened).
+    which ``priority`` steers); an int for every domain, or (D,) per domain (its
+    newest split's layer: the layers up to it keep the parent's bounds, which nothing
+    changed); None: keep the domains' bounds (the root, or bounds already tightened).
     """
     empty = None
     if tighten_after is not None:
         # Tightening may cost about as much as the optimisation it feeds (forward and
         # backward over every layer for m rows, each step).
         steps = 3 * max(1, iterations) * root.rows * sum(math.prod(op.out_shape) for op in root.graph.ops)
-        empty = tighten_intermediate(root, doms, tighten_after, TIGHTEN_SHARE * steps, priority, deadline)
+        empty = _tighten_by_split_layer(root, doms, tighten_after, TIGHTEN_SHARE * steps, priority, deadline)
     alpha = {p: a.detach().clone().requires_grad_() for p, a in doms.alpha.items()}
     beta = {p: b.detach().clone().requires_grad_() for p, b in doms.beta.items()}
     best_alpha = {p: a.detach().clone() for p, a in alpha.items()}
