@@ -119,10 +119,10 @@ REFINE_ELEMENTS = 2 ** 24
 #: each layer re-bounds its weightiest unstable neurons only (``tighten_priority``).
 #: Chosen on four hard 256x4 MLP instances (bench/verify_fc.py, docs/benchmarks.md):
 #: 3 did best on one and as well as 1 on the rest; 8 and unlimited re-bound too slowly.
+#: Each neuron takes one backward pass, with the root's optimised slopes: on the same
+#: four instances every one ended 60 s with a better bound than when each neuron also
+#: took a pass with CROWN's slopes and kept the better (twice the cost per neuron).
 TIGHTEN_SHARE = 3.0
-#: (One backward pass per neuron, with the root's optimised slopes: on the same four
-#: instances, 60 s each, every one ended with a better bound than when each neuron also
-#: took a pass with CROWN's slopes and kept the better, at twice the cost.)
 #: during one batch's alpha/beta steps, the domains already proven safe leave the batch
 #: once they are at least this share of it (alpha-beta-CROWN's pruning in iteration):
 #: steps after that cost only the open domains' share.
