@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Union
 
 import torch
 from torch import Tensor
@@ -237,7 +237,7 @@ def tighten_intermediate(root: Root, doms: Domains, after: int = 0, budget: floa
     return empty
 
 
-def _tighten_by_split_layer(root: Root, doms: Domains, after, budget: float,
+def _tighten_by_split_layer(root: Root, doms: Domains, after: Union[int, Tensor], budget: float,
                             priority: Optional[Dict[int, Tensor]], deadline: Optional[float]) -> Tensor:
     """``tighten_intermediate`` with ``after`` an int or (D,) per domain: each group of
     domains split in one layer re-bounds the layers after that one only."""
@@ -258,7 +258,7 @@ def _tighten_by_split_layer(root: Root, doms: Domains, after, budget: float,
 
 def bound_domains(root: Root, doms: Domains, iterations: int = 20, lr_alpha: float = 0.1,
                   lr_beta: float = 0.05, stop_above: float = 0.0, deadline: Optional[float] = None,
-                  tighten_after: Optional[int] = None, priority: Optional[Dict[int, Tensor]] = None
+                  tighten_after: Optional[Union[int, Tensor]] = None, priority: Optional[Dict[int, Tensor]] = None
                   ) -> BoundedBatch:
     """Optimise alpha/beta for every domain (updating ``doms`` in place with the best
     parameters and bounds) and return the bound, branching coefficients and candidates.
