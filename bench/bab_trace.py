@@ -7,8 +7,9 @@ Runs `verify`'s own `decide` in this process and prints, as they happen: the bes
 every clause after IBP, CROWN and alpha-CROWN; every --every-th batch of branch and bound
 (subdomains in the batch, their worst and median bound, the share proven safe, the mean
 unstable ReLUs per layer); and each clause's outcome (status, subdomains, seconds).
---share / --iterations / --batch override the re-bounding budget (beta_crown.TIGHTEN_SHARE),
-the alpha/beta steps per batch and the parents per batch, to compare settings on one case.
+--share / --iterations / --batch / --lr-alpha / --lr-beta override the re-bounding budget
+(beta_crown.TIGHTEN_SHARE), the alpha/beta steps per batch, the parents per batch and the
+two step sizes, to compare settings on one case.
 --engine picks the engine folder (e.g. an unpacked copy of another commit).
 """
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main(argv=None) -> int:
     p.add_argument("--share", type=float, default=None, help="re-bounding budget, x the optimisation")
     p.add_argument("--iterations", type=int, default=None, help="alpha/beta steps per batch")
     p.add_argument("--batch", type=int, default=None, help="parents split per batch")
+    p.add_argument("--lr-alpha", type=float, default=None, help="branch and bound's step size for the slopes")
+    p.add_argument("--lr-beta", type=float, default=None, help="branch and bound's step size for the betas")
     args = p.parse_args(argv)
     sys.path.insert(0, os.path.abspath(args.engine))
     import torch
@@ -62,6 +65,10 @@ def main(argv=None) -> int:
             settings.iterations = args.iterations
         if args.batch is not None:
             settings.batch = args.batch
+        if args.lr_alpha is not None:
+            settings.lr_alpha = args.lr_alpha
+        if args.lr_beta is not None:
+            settings.lr_beta = args.lr_beta
         started = time.monotonic()
         result = _inner(*a, **k)
         print(f" clause: {result.status} ({result.reason}), {result.domains} subdomains, worst open bound "
