@@ -21,7 +21,6 @@ from .adam import Adam
 from .crown import backward_from, concretize, identity_start
 from .graph import BoundGraph
 from .operators import BoundReLU
-from .values import Relaxation
 
 
 def optimize_alpha(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
@@ -87,8 +86,11 @@ def optimize_alpha(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,
 
 #: per-layer alpha variables for intermediate bounds are created only while the slopes
 #: plus the backward passes' saved coefficients stay under this many elements in all
-#: (else that layer keeps its given bounds: sound, only looser).
-INTERMEDIATE_ELEMENTS = 2 ** 24
+#: (else that layer keeps its given bounds: sound, only looser). 2 ** 24 left the FGSM
+#: cnn4's second conv layer without its own slopes, and its alpha-CROWN margins a third of
+#: auto_LiRPA's gain over CROWN short; 2 ** 27 lets it have them (~0.4 GB more at peak,
+#: docs/benchmarks.md "Bounds beside auto_LiRPA").
+INTERMEDIATE_ELEMENTS = 2 ** 27
 
 
 def optimize_alpha_layers(graph: BoundGraph, x_lower: Tensor, x_upper: Tensor,

@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import Tensor, nn
 
+from ..bounds.alpha import INTERMEDIATE_ELEMENTS
 from ..bounds.crown import backward_from, concretize, identity_start
 from ..bounds.graph import build_graph
 from ..bounds.ibp import preactivation_bounds
@@ -47,6 +48,7 @@ class VerifySettings:
     pgd_restarts: int = 30
     alpha_iterations: int = 20
     memory_elements: int = 2 ** 25  # budget for intermediate CROWN coefficient tensors
+    alpha_memory_elements: int = INTERMEDIATE_ELEMENTS  # alpha-CROWN's intermediate slopes (bounds/alpha.py)
     refine_share: float = 0.5  # modes alpha-crown, bab: share of the remaining time layer-wise CROWN may use
     bab: BabSettings = field(default_factory=BabSettings)
     input_split: bool = True  # mode bab: split the input box instead when it has few free inputs (input_split.py)

@@ -102,7 +102,7 @@ def _alpha_crown(state: Ladder) -> Optional[PropertyResult]:
         else now + 0.5 * (deadline - now)
     lower, state.pre, state.alphas = optimize_alpha_layers(
         state.graph, state.x_lower, state.x_upper, state.pre, iterations=state.settings.alpha_iterations,
-        deadline=alpha_deadline, memory_elements=state.settings.memory_elements // 2,
+        deadline=alpha_deadline, memory_elements=state.settings.alpha_memory_elements,
         intermediate_slopes=state.layer_slopes)
     state.improve(lower)
     if state.proven("alpha-crown", state.pre, state.alphas):
