@@ -244,8 +244,6 @@ def rebuild(specs):
 
 def bound(args) -> int:
     import torch
-    from auto_LiRPA import BoundedModule, BoundedTensor
-    from auto_LiRPA.perturbations import PerturbationLpNorm
     data = torch.load(args.file)
     model = rebuild(data["specs"])
     boxes, names, ours = data["boxes"], data["names"], data["certprune"]
@@ -257,21 +255,12 @@ def bound(args) -> int:
     columns.update({f"alpha{it}": [] for it in iterations})
     seconds = dict.fromkeys(columns, 0.0)
     for x_lower, x_upper, rows in boxes:
-        x = (x_lower + x_upper) / 2
-        ptb = PerturbationLpNorm(norm=float("inf"), x_L=x_lower, x_U=x_upper)
         for key in columns:
-            lirpa = BoundedModule(model, torch.zeros_like(x), device="cpu", verbose=False,
-                                  # sparse alphas trip a shape bug in 0.3 on the cnn4; dense ones
-                                  # give the same bounds with more memory
-                                  bound_opts={"sparse_features_alpha": False, "optimize_bound_args": {
-                                      "iteration": int(key[5:]) if key.startswith("alpha") else 20,
-                                      "lr_alpha": args.lr_alpha}})
             method = {"ibp": "IBP", "crown": "backward"}.get(key, "CROWN-Optimized")
-            started = time.monotonic()
-            lb, _ = lirpa.compute_bounds(x=(BoundedTensor(x, ptb),), C=rows.unsqueeze(0), method=method,
-                                         bound_upper=False)
-            seconds[key] += time.monotonic() - started
-            columns[key].append(float(lb.min()))
+            lower, spent = lirpa_rows(model, x_lower, x_upper, rows, method,
+                                      int(key[5:]) if key.startswith("alpha") else 20, args.lr_alpha)
+            seconds[key] += spent
+            columns[key].append(float(lower.min()))
     mine = ("ibp", "crown", "alpha-crown")
     print(f"{'case':<28}" + "".join(f"{'ours ' + k:>14}" for k in mine) + "".join(f"{'LiRPA ' + k:>14}" for k in columns))
     for i, name in enumerate(names):
@@ -289,17 +278,21 @@ def bound(args) -> int:
 
 
 def lirpa_rows(model, x_lower, x_upper, rows, method, iterations=100, lr_alpha=0.1):
-    """auto_LiRPA's lower bound of every row of ``rows @ model(x)`` over the box, (S,)."""
+    """auto_LiRPA's lower bound of every row of ``rows @ model(x)`` over the box, (S,), and
+    the seconds its compute_bounds took (the module's construction not counted)."""
     import torch
     from auto_LiRPA import BoundedModule, BoundedTensor
     from auto_LiRPA.perturbations import PerturbationLpNorm
     x = (x_lower + x_upper) / 2
+    # sparse alphas trip a shape bug in 0.3 on the cnn4; dense ones give the same bounds
+    # with more memory
     lirpa = BoundedModule(model, torch.zeros_like(x), device="cpu", verbose=False,
                           bound_opts={"sparse_features_alpha": False, "optimize_bound_args": {
                               "iteration": iterations, "lr_alpha": lr_alpha}})
     ptb = PerturbationLpNorm(norm=float("inf"), x_L=x_lower, x_U=x_upper)
+    started = time.monotonic()
     lb, _ = lirpa.compute_bounds(x=(BoundedTensor(x, ptb),), C=rows.unsqueeze(0), method=method, bound_upper=False)
-    return lb[0].detach()
+    return lb[0].detach(), time.monotonic() - started
 
 
 def fixture(args) -> int:
@@ -340,7 +333,7 @@ def fixture(args) -> int:
                 rows[r, label], rows[r, j] = 1.0, -1.0
             cases.append({"eps": eps, "x": x.flatten().tolist(), "x_lower": x_lower.flatten().tolist(),
                           "x_upper": x_upper.flatten().tolist(), "label": label, "rows": rows.tolist(),
-                          "lirpa": {k: lirpa_rows(model, x_lower, x_upper, rows, m).tolist()
+                          "lirpa": {k: lirpa_rows(model, x_lower, x_upper, rows, m)[0].tolist()
                                     for k, m in (("ibp", "IBP"), ("crown", "backward"),
                                                  ("alpha-crown", "CROWN-Optimized"))}})
             print(f"{name} eps {eps}: " + ", ".join(f"{k} {min(v):.4f}" for k, v in cases[-1]["lirpa"].items()),
