@@ -90,7 +90,7 @@ export const TableOne = memo(function TableOne({ rows, series, bundles }: { rows
                 <td className="num" data-testid="best-verified"><strong><Acc s={b.verifiedAccuracy} testId="best-verified-ci" /></strong><Delta value={r.change.verified} better="up" /></td>
                 <td className="num">{seconds(b.meanVerifySeconds?.mean)}<Delta value={r.change.seconds} seconds better="down" /></td>
                 {bundles && (
-                  <td>{bundle ? <a href={`/runs/${bundle.runId}/bundle?round=${bundle.round}`} download>ONNX + VNNLIB</a> : <span className="muted">–</span>}</td>
+                  <td className="wrap">{bundle ? <a href={`/runs/${bundle.runId}/bundle?round=${bundle.round}`} download>ONNX + VNNLIB</a> : <span className="muted">–</span>}</td>
                 )}
               </tr>
             );

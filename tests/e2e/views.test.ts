@@ -82,6 +82,12 @@ describe("views", () => {
     expect(await attr(page, "accuracy-chart", "data-points")).toBe("6"); // rounds 0..2 of each
     expect(await chart.locator(".recharts-line-curve").count()).toBe(2);
     expect(await page.getByTestId("table-one").locator("tbody tr").count()).toBe(2);
+    // Both tables fit a 1280 px laptop screen: the verified column is never scrolled out of view.
+    for (const id of ["table-one", "paired-table"]) {
+      await page.getByTestId(id).waitFor();
+      const overflow = await page.getByTestId(id).evaluate((t) => t.parentElement!.scrollWidth - t.parentElement!.clientWidth);
+      expect(overflow, `${id} is wider than its card by ${overflow} px`).toBeLessThanOrEqual(0);
+    }
     expect(await attr(page, "outcome-chart", "data-bars")).toBe("6");
     // Charts below the first screen draw when scrolled near.
     await page.getByTestId("outcome-chart").scrollIntoViewIfNeeded();
