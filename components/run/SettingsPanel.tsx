@@ -27,7 +27,9 @@ function Setting({ name, value, fallback }: { name: string; value: unknown; fall
     <tr className={differs ? "differs" : undefined} data-differs={differs || undefined}>
       <td>{name}</td>
       <td className="num">{value === null ? <span className="muted">default</span> : formatSetting(value)}</td>
-      <td className="num muted">{differs ? `default ${formatSetting(fallback)}` : ""}</td>
+      <td className="num muted">{!differs ? "" : fallback == null
+        ? <span title="left unset, the engine picks it from the dataset and training regime">default: engine&apos;s</span>
+        : `default ${formatSetting(fallback)}`}</td>
     </tr>
   );
 }
