@@ -28,7 +28,7 @@ function Setting({ name, value, fallback }: { name: string; value: unknown; fall
       <td>{name}</td>
       <td className="num">{value === null ? <span className="muted">default</span> : formatSetting(value)}</td>
       <td className="num muted">{!differs ? "" : fallback == null
-        ? <span title="left unset, the engine picks it from the dataset and training regime">default: engine&apos;s</span>
+        ? <span title="when left unset, the engine picks it (by dataset, regime or method); the resolved plan below shows what it used">default: engine&apos;s</span>
         : `default ${formatSetting(fallback)}`}</td>
     </tr>
   );

@@ -125,7 +125,7 @@ describe("the run page of a pruning run with verification", () => {
     expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0); // finished: nothing to cancel
     expect(Number(await attr(page, "instability-chart", "data-points"))).toBe(ROUNDS);
     expect(Number(await attr(page, "training-chart", "data-points"))).toBe(ROUNDS * 2);
-    // A set value that differs from a setting the engine picks (eps: by dataset) says so.
+    // A set value where the default is left to the engine (eps: by dataset) says so.
     const settings = page.getByTestId("settings-panel");
     expect(await settings.textContent()).not.toMatch(/default default/);
     expect(await settings.locator("tr[data-differs]").allTextContents()).toContainEqual(expect.stringMatching(/^eps0\.02default: engine's$/));
