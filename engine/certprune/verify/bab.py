@@ -34,7 +34,7 @@ SAFE_TOLERANCE = 1e-4
 class BabSettings:
     batch: Optional[int] = None  # parents split per step (children: twice as many); None: 1024 GPU, 64 CPU
     #: alpha/beta optimisation steps per batch. 10 rather than 20: on the FGSM cnn4 the
-    #: proofs need as many subdomains either way and come 35-47% sooner; the deep MLPs,
+    #: proofs need as many subdomains either way and come 30-47% sooner; the deep MLPs,
     #: the kit and the close calls decide the same (docs/benchmarks.md, 2026-12-03).
     iterations: int = 10
     root_iterations: int = 0  # extra alpha steps at the root (0: trust the caller's slopes)
